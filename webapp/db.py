@@ -1,0 +1,68 @@
+"""The database handle shared by the web app, RQ jobs and the CLI.
+
+`db` is a proxy bound at start-up to the engine named by DATABASE_URL
+(SQLite file or PostgreSQL, same URL form), so models import without a connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee as pw
+from playhouse.db_url import connect
+
+db = pw.DatabaseProxy()
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_SQLITE_PRAGMAS = {
+    "journal_mode": "wal",  # readers don't block the worker's writes
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+}
+
+
+def open_database(url: str) -> pw.Database:
+    """Return an unconnected peewee database for a DATABASE_URL."""
+    scheme = urlparse(url).scheme
+    if scheme.startswith("sqlite"):
+        path = url.split("://", 1)[1].lstrip("/")
+        if path and path != ":memory:":
+            Path("/" + path).parent.mkdir(parents=True, exist_ok=True)
+        return connect(url, pragmas=_SQLITE_PRAGMAS, autoconnect=False)
+    if scheme.startswith(("postgres", "postgresql")):
+        return connect(url, autoconnect=False, autorollback=True)
+    raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql://, got {scheme}://")
+
+
+def bind(url: str) -> pw.Database:
+    """Bind the shared proxy to the database at url and return it."""
+    database = open_database(url)
+    db.initialize(database)
+    return database
+
+
+def engine_name(database: pw.Database | None = None) -> str:
+    """Return 'sqlite' or 'postgresql' for the bound database."""
+    target = database or db.obj
+    return "postgresql" if isinstance(target, pw.PostgresqlDatabase) else "sqlite"
+
+
+def migrate(database: pw.Database | None = None) -> list[str]:
+    """Apply pending versioned migrations and return their names."""
+    from playhouse.migrations import Runner
+
+    target = database or db.obj
+    with target.connection_context():
+        return Runner(target, str(MIGRATIONS_DIR)).up()
+
+
+def migration_status(database: pw.Database | None = None) -> list[tuple[str, object]]:
+    """Return (name, applied_at or None) for every migration file and history row."""
+    from playhouse.migrations import Runner
+
+    target = database or db.obj
+    with target.connection_context():
+        return [(m.name, m.applied) for m in Runner(target, str(MIGRATIONS_DIR)).status()]

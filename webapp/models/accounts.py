@@ -1,0 +1,62 @@
+"""Connected TikTok accounts and their (encrypted) OAuth tokens."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp import crypto
+from webapp.models.base import TimestampedModel
+from webapp.models.users import User
+
+ACCOUNT_STATUSES = {
+    "connected": "Connected",
+    "reconnect_needed": "Reconnect needed",
+    "disconnected": "Disconnected",
+}
+
+
+class Account(TimestampedModel):
+    """A TikTok account a user connected through OAuth (unique by open_id per installation)."""
+
+    owner = pw.ForeignKeyField(User, backref="accounts", on_delete="RESTRICT")
+    provider = pw.CharField(max_length=16, default="tiktok")
+    open_id = pw.CharField(max_length=128)
+    union_id = pw.CharField(max_length=128, default="")
+    username = pw.CharField(max_length=128, default="")
+    display_name = pw.CharField(max_length=255, default="")
+    avatar_url = pw.TextField(default="")
+    scopes = pw.CharField(max_length=500, default="")
+    status = pw.CharField(max_length=24, default="connected")
+    status_reason = pw.TextField(default="")
+    access_token_enc = pw.TextField(null=True)
+    access_token_expires_at = pw.DateTimeField(null=True)
+    refresh_token_enc = pw.TextField(null=True)
+    refresh_token_expires_at = pw.DateTimeField(null=True)
+    last_checked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("provider", "open_id"), True),)
+
+    @property
+    def status_label(self) -> str:
+        """Return the status as users read it."""
+        return ACCOUNT_STATUSES.get(self.status, self.status)
+
+    @property
+    def scope_set(self) -> set[str]:
+        """Return the granted scopes as a set."""
+        return {s for s in self.scopes.split(",") if s}
+
+    def set_tokens(self, access_token: str | None, refresh_token: str | None) -> None:
+        """Store both tokens encrypted (None clears one)."""
+        ring = crypto.keyring()
+        self.access_token_enc = ring.encrypt(access_token) if access_token else None
+        self.refresh_token_enc = ring.encrypt(refresh_token) if refresh_token else None
+
+    def access_token(self) -> str:
+        """Return the decrypted access token ('' when none)."""
+        return crypto.keyring().decrypt(self.access_token_enc) if self.access_token_enc else ""
+
+    def refresh_token(self) -> str:
+        """Return the decrypted refresh token ('' when none)."""
+        return crypto.keyring().decrypt(self.refresh_token_enc) if self.refresh_token_enc else ""

@@ -1,0 +1,30 @@
+"""Uploaded videos and images with the properties ffmpeg found in them."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.models.base import JSONField, TimestampedModel
+from webapp.models.users import User
+
+
+class Media(TimestampedModel):
+    """A file in MEDIA_ROOT, judged by probing its content, never by its name."""
+
+    owner = pw.ForeignKeyField(User, backref="media", on_delete="RESTRICT")
+    kind = pw.CharField(max_length=8)  # video | photo
+    original_name = pw.CharField(max_length=255)
+    stored_name = pw.CharField(max_length=255, unique=True)  # relative to MEDIA_ROOT
+    content_type = pw.CharField(max_length=64, default="")
+    size_bytes = pw.BigIntegerField(default=0)
+    sha256 = pw.CharField(max_length=64, default="")
+    status = pw.CharField(max_length=16, default="ready")  # uploading | ready | invalid
+    container = pw.CharField(max_length=64, default="")
+    video_codec = pw.CharField(max_length=32, default="")
+    audio_codec = pw.CharField(max_length=32, default="")
+    duration_ms = pw.IntegerField(null=True)
+    width = pw.IntegerField(null=True)
+    height = pw.IntegerField(null=True)
+    fps = pw.FloatField(null=True)
+    probe = JSONField(null=True)
+    problems = JSONField(default=list)

@@ -1,0 +1,102 @@
+"""Posts, the per-account targets that carry them to TikTok, and their timeline."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from webapp.models.accounts import Account
+from webapp.models.base import BaseModel, JSONField, TimestampedModel, utcnow
+from webapp.models.media import Media
+from webapp.models.users import User
+
+POST_STATUSES = {
+    "draft": "Draft",
+    "scheduled": "Scheduled",
+    "publishing": "Publishing",
+    "published": "Published",
+    "needs_attention": "Needs attention",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+class Post(TimestampedModel):
+    """What a user composed: caption, media and when it goes out."""
+
+    author = pw.ForeignKeyField(User, backref="posts", on_delete="RESTRICT")
+    post_type = pw.CharField(max_length=8, default="video")  # video | photo
+    caption = pw.TextField(default="")  # video caption, or photo title
+    description = pw.TextField(default="")  # photo posts only
+    cover_timestamp_ms = pw.IntegerField(null=True)
+    photo_cover_index = pw.IntegerField(default=0)
+    status = pw.CharField(max_length=24, default="draft")
+    scheduled_at = pw.DateTimeField(null=True)  # UTC
+    consent_at = pw.DateTimeField(null=True)  # when the user clicked Post now / Schedule
+
+    class Meta:
+        indexes = ((("status", "scheduled_at"), False),)
+
+    @property
+    def status_label(self) -> str:
+        """Return the status as users read it."""
+        return POST_STATUSES.get(self.status, self.status)
+
+
+class PostMedia(BaseModel):
+    """The ordered media of a post (one video, or up to 35 photos)."""
+
+    post = pw.ForeignKeyField(Post, backref="media_links", on_delete="CASCADE")
+    media = pw.ForeignKeyField(Media, backref="post_links", on_delete="RESTRICT")
+    position = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("post", "position"), True),)
+
+
+class PostTarget(TimestampedModel):
+    """One post on one account, with the TikTok options chosen for that account."""
+
+    post = pw.ForeignKeyField(Post, backref="targets", on_delete="CASCADE")
+    account = pw.ForeignKeyField(Account, backref="targets", on_delete="RESTRICT")
+    status = pw.CharField(max_length=24, default="draft")
+    privacy_level = pw.CharField(max_length=32, null=True)
+    allow_comment = pw.BooleanField(default=False)
+    allow_duet = pw.BooleanField(default=False)
+    allow_stitch = pw.BooleanField(default=False)
+    disclose = pw.BooleanField(default=False)
+    brand_organic = pw.BooleanField(default=False)
+    brand_content = pw.BooleanField(default=False)
+    is_aigc = pw.BooleanField(default=False)
+    auto_add_music = pw.BooleanField(default=False)
+    publish_id = pw.CharField(max_length=64, null=True, index=True)
+    publicaly_available_post_id = pw.CharField(max_length=32, null=True)
+    public_url = pw.TextField(default="")
+    fail_reason = pw.CharField(max_length=64, default="")
+    error_code = pw.CharField(max_length=64, default="")
+    error_message = pw.TextField(default="")
+    attempts = pw.IntegerField(default=0)
+    uploaded_bytes = pw.BigIntegerField(default=0)
+    total_bytes = pw.BigIntegerField(default=0)
+    published_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("post", "account"), True),)
+
+    @property
+    def status_label(self) -> str:
+        """Return the status as users read it."""
+        return POST_STATUSES.get(self.status, self.status)
+
+
+class PostEvent(BaseModel):
+    """One line of a post's timeline (what happened, when, in plain words)."""
+
+    post = pw.ForeignKeyField(Post, backref="events", on_delete="CASCADE")
+    target = pw.ForeignKeyField(PostTarget, backref="events", null=True, on_delete="CASCADE")
+    kind = pw.CharField(max_length=48)
+    message = pw.TextField(default="")
+    data = JSONField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("post", "created_at"), False),)

@@ -1,0 +1,69 @@
+"""People who sign in to Cadence."""
+
+from __future__ import annotations
+
+import peewee as pw
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.models.base import TimestampedModel
+
+ROLES = ("admin", "member")
+MIN_PASSWORD_LENGTH = 10
+
+
+class User(TimestampedModel):
+    """A person with a login; admins also reach the Admin Console."""
+
+    email = pw.CharField(max_length=254, unique=True)
+    name = pw.CharField(max_length=120, default="")
+    password_hash = pw.CharField(max_length=255)
+    role = pw.CharField(max_length=16, default="member")
+    active = pw.BooleanField(default=True)
+    timezone = pw.CharField(max_length=64, null=True)
+    last_login_at = pw.DateTimeField(null=True)
+
+    # flask-login's protocol, written out so models import without Flask.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Tell flask-login whether this user may sign in."""
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        """Return the id flask-login keeps in the session."""
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        """Tell whether this user has the admin role."""
+        return self.role == "admin"
+
+    @property
+    def display_name(self) -> str:
+        """Return the name to show, falling back to the email."""
+        return self.name or self.email
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether password matches the stored hash."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        """Return the user with this email (case-insensitive), or None."""
+        return cls.get_or_none(cls.email == normalize_email(email))
+
+    @classmethod
+    def active_admins(cls) -> pw.ModelSelect:
+        """Return a query of admins who can still sign in."""
+        return cls.select().where((cls.role == "admin") & (cls.active == True))  # noqa: E712
+
+
+def normalize_email(email: str) -> str:
+    """Return the canonical form of an email address for lookups."""
+    return (email or "").strip().lower()
