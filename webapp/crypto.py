@@ -49,7 +49,12 @@ class Keyring:
 
     def rotate(self, ciphertext: str) -> str:
         """Re-encrypt a ciphertext under the newest key."""
-        return self._fernet.rotate(ciphertext.encode("ascii")).decode("ascii")
+        try:
+            return self._fernet.rotate(ciphertext.encode("ascii")).decode("ascii")
+        except InvalidToken as exc:
+            raise SecretUnreadable(
+                "a stored secret cannot be decrypted with SECRET_KEY or OLD_SECRET_KEYS"
+            ) from exc
 
 
 _keyring: Keyring | None = None

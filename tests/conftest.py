@@ -1,0 +1,185 @@
+"""Shared fixtures: the real app factory, a real database (SQLite file or PostgreSQL), real Redis.
+
+Choose the engine with CADENCE_TEST_DB=sqlite|postgresql (`make test` runs both);
+PostgreSQL comes from TEST_DATABASE_URL, Redis from TEST_REDIS_URL (a dedicated DB index,
+flushed before every test).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import peewee as pw
+import pytest
+import redis as redis_lib
+
+from webapp import create_app
+from webapp import db as dbmod
+from webapp.models import MODELS
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+ENGINE = os.environ.get("CADENCE_TEST_DB", "sqlite")
+PG_SCHEMA = "cadence_test"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PASSWORD = "correct horse battery"
+
+
+def postgres_url(schema: str = PG_SCHEMA) -> str:
+    """Return TEST_DATABASE_URL pinned to a dedicated schema."""
+    sep = "&" if "?" in TEST_DATABASE_URL else "?"
+    return f"{TEST_DATABASE_URL}{sep}options=-c%20search_path%3D{schema}"
+
+
+def postgres_available() -> bool:
+    """Tell whether PostgreSQL answers at TEST_DATABASE_URL."""
+    try:
+        database = dbmod.open_database(TEST_DATABASE_URL)
+        database.connect()
+        database.close()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "not available"
+        return False
+
+
+def reset_postgres_schema(schema: str) -> None:
+    """Drop and recreate a PostgreSQL schema."""
+    database = dbmod.open_database(TEST_DATABASE_URL)
+    with database.connection_context():
+        database.execute_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        database.execute_sql(f'CREATE SCHEMA "{schema}"')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """Return the Redis URL of the test DB index, after checking Redis answers."""
+    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
+    try:
+        client.ping()
+    except redis_lib.ConnectionError:
+        pytest.exit(f"Redis does not answer at {TEST_REDIS_URL}; start redis-server first", 2)
+    return TEST_REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Create and migrate the session's database once; return its URL."""
+    if ENGINE == "postgresql":
+        if not postgres_available():
+            pytest.exit(f"CADENCE_TEST_DB=postgresql but nothing answers at {TEST_DATABASE_URL}", 2)
+        reset_postgres_schema(PG_SCHEMA)
+        url = postgres_url()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cadence.sqlite3'}"
+    database = dbmod.open_database(url)
+    dbmod.migrate(database)
+    return url
+
+
+def _empty_tables(database: pw.Database) -> None:
+    tables = [m._meta.table_name for m in MODELS]
+    with database.connection_context():
+        if isinstance(database, pw.PostgresqlDatabase):
+            names = ", ".join(f'"{t}"' for t in tables)
+            database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            with database.atomic():
+                for table in reversed(tables):
+                    database.execute_sql(f'DELETE FROM "{table}"')
+
+
+@pytest.fixture
+def settings(database_url, redis_url, tmp_path) -> dict:
+    """Return the config mapping for a test app on a clean database and Redis."""
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    return {
+        "APP_ENV": "test",
+        "TESTING": True,
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "PUBLIC_URL": "https://cadence.example.com",
+    }
+
+
+@pytest.fixture
+def app(settings):
+    """Build the real app on a clean database."""
+    application = create_app(settings)
+    _empty_tables(application.extensions["database"])
+    yield application
+    db = application.extensions["database"]
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def db(app):
+    """Give the test an open connection to the app's database."""
+    database = app.extensions["database"]
+    database.connect(reuse_if_open=True)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def client(app):
+    """Return a test client for the app."""
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """Fetch a page and return the CSRF token it carries for this client's session."""
+    body = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', body
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict | None = None, *, token_from: str | None = None, **kw):
+    """POST a form the way a browser would, with the CSRF token of the page it came from."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, token_from or path)
+    return client.post(path, data=payload, **kw)
+
+
+def make_user(email: str, role: str = "member", password: str = PASSWORD, **kw):
+    """Create a user through the same rules the CLI and Admin Console use."""
+    from webapp.people import create_user
+
+    return create_user(email, password, role=role, **kw)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    """Sign in through the login form and return the response."""
+    return post_form(client, "/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def admin(db):
+    """Return an admin user."""
+    return make_user("admin@example.com", "admin", name="Ada Admin")
+
+
+@pytest.fixture
+def member(db):
+    """Return a member user."""
+    return make_user("member@example.com", "member", name="Max Member")
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    """Return a client signed in as the admin."""
+    assert login(client, admin.email).status_code == 303
+    return client
+
+
+@pytest.fixture
+def member_client(client, member):
+    """Return a client signed in as a member."""
+    assert login(client, member.email).status_code == 303
+    return client

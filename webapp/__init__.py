@@ -1,0 +1,78 @@
+"""Cadence: the Flask application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp import config as cfg
+
+__all__ = ["create_app"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the web app: defaults, then `.env` and the environment, then the config mapping."""
+    settings = cfg.load(config)
+    try:
+        cfg.check(settings)
+    except cfg.ConfigError as exc:
+        # One line and a non-zero exit for `flask ...`, gunicorn and `make run` alike.
+        raise SystemExit(f"Cadence can't start: {exc}") from None
+    app = Flask(
+        __name__,
+        instance_path=str(cfg.INSTANCE),
+        template_folder=str(cfg.ROOT / "templates"),
+        static_folder=str(cfg.ROOT / "static"),
+    )
+    app.config.update(settings)
+    _secure_cookies(app)
+
+    from webapp import cli, database, errors, extensions, htmx, security
+
+    database.init_app(app)
+    extensions.init_app(app)
+    security.init_app(app)
+    htmx.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+
+    @app.context_processor
+    def _app_name() -> dict:
+        from webapp.models import AppSettings
+
+        try:
+            return {"app_name": AppSettings.load().app_name}
+        except Exception:  # noqa: BLE001 - an error page must render even without a database
+            return {"app_name": "Cadence"}
+
+    return app
+
+
+def _secure_cookies(app: Flask) -> None:
+    relaxed = cfg.is_relaxed(app.config)
+    secure = app.config.get("SESSION_COOKIE_SECURE")
+    if secure is None:
+        # Demo and tests run on plain http://127.0.0.1; everything else is assumed to be https.
+        secure = not relaxed
+    app.config.update(
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="cadence_session",
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
+    )
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp import accounts, admin, auth, composer, dashboard, media, posts
+
+    for module in (auth, dashboard, posts, accounts, media, composer, admin):
+        app.register_blueprint(module.bp)

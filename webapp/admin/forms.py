@@ -1,0 +1,109 @@
+"""The Admin Console's forms; each error appears beside its field and nothing typed is lost."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from webapp.models import MIN_PASSWORD_LENGTH, SHARE_TYPES, UPLOAD_METHODS, User, normalize_email
+from webapp.timezones import all_zones, is_valid_zone
+from webapp.validation import email_problem, password_problem, url_problem
+
+
+def _choices(mapping: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in mapping.items()]
+
+
+def _url(https_only: bool = False):
+    def check(_form, field):
+        field.data = (field.data or "").strip()
+        if field.data:
+            problem = url_problem(field.data, https_only=https_only)
+            if problem:
+                raise ValidationError(problem)
+
+    return check
+
+
+def _email(_form, field):
+    field.data = normalize_email(field.data)
+    problem = email_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+class ServicesForm(FlaskForm):
+    """TikTok app credentials and delivery settings."""
+
+    client_key = StringField("Client key", validators=[Optional(), Length(max=128)])
+    client_secret = PasswordField("Client secret", validators=[Optional(), Length(max=256)])
+    clear_secret = BooleanField("Remove the stored client secret")
+    share_type = RadioField("Share Type", choices=_choices(SHARE_TYPES))
+    upload_method = RadioField("Upload method", choices=_choices(UPLOAD_METHODS))
+    media_url_prefix = StringField("Verified media URL prefix", validators=[_url(https_only=True)])
+    audited = BooleanField("This TikTok app has passed the Direct Post audit")
+    auth_base_url = StringField("Authorization base URL", validators=[_url()])
+    api_base_url = StringField("API base URL", validators=[_url()])
+
+    def validate_client_key(self, field):
+        """Refuse keys with spaces (a common copy-paste slip)."""
+        field.data = (field.data or "").strip()
+        if any(c.isspace() for c in field.data):
+            raise ValidationError("The client key has no spaces; copy it again from TikTok's developer portal.")
+
+    def validate_media_url_prefix(self, field):
+        """Require a prefix when TikTok has to pull files from a URL."""
+        if self.upload_method.data == "PULL_FROM_URL" and not field.data:
+            raise ValidationError("PULL_FROM_URL needs the URL prefix you verified with TikTok.")
+        if field.data and not field.data.endswith("/"):
+            field.data += "/"
+
+
+class SettingsForm(FlaskForm):
+    """Installation-wide settings."""
+
+    app_name = StringField("App name", validators=[DataRequired("Give the app a name."), Length(max=80)])
+    website_url = StringField("Public website", validators=[_url()])
+    privacy_url = StringField("Privacy policy URL", validators=[_url()])
+    terms_url = StringField("Terms of service URL", validators=[_url()])
+    support_email = StringField("Support email", validators=[Optional()])
+    timezone = SelectField("Default time zone", choices=[], validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(z) for z in all_zones()]
+
+    def validate_support_email(self, field):
+        """Check the support address looks like an email."""
+        field.data = normalize_email(field.data)
+        if field.data:
+            problem = email_problem(field.data)
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_timezone(self, field):
+        """Accept only IANA zone names."""
+        if not is_valid_zone(field.data or ""):
+            raise ValidationError("Choose a time zone from the list.")
+
+
+class UserCreateForm(FlaskForm):
+    """Create a person's login."""
+
+    email = StringField("Email", validators=[_email])
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=_choices({"member": "Member", "admin": "Admin"}))
+    password = PasswordField("Password")
+
+    def validate_email(self, field):
+        """Refuse an email that already has a login."""
+        if User.by_email(field.data) is not None:
+            raise ValidationError("A user with this email already exists.")
+
+    def validate_password(self, field):
+        """Require a long enough password."""
+        problem = password_problem(field.data, MIN_PASSWORD_LENGTH)
+        if problem:
+            raise ValidationError(problem)

@@ -1,0 +1,104 @@
+"""Command-line tools: `flask db ...`, `flask users ...`, `flask secrets rotate`, `flask demo seed`.
+
+Errors end with a non-zero exit and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from webapp import db as dbmod
+
+db_cli = AppGroup("db", help="Database schema migrations.")
+users_cli = AppGroup("users", help="Manage people's logins.")
+secrets_cli = AppGroup("secrets", help="Encrypted secrets at rest.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations."""
+    applied = dbmod.migrate(current_app.extensions["database"])
+    click.echo("Applied: " + ", ".join(applied) if applied else "Database is up to date.")
+
+
+@db_cli.command("status")
+def db_status() -> None:
+    """List migrations and whether each is applied (exit 1 when some are pending)."""
+    rows = dbmod.migration_status(current_app.extensions["database"])
+    for name, applied in rows:
+        click.echo(f"[{'x' if applied else ' '}] {name}" + (f"  {applied:%Y-%m-%d %H:%M}" if applied else ""))
+    if any(applied is None for _name, applied in rows):
+        sys.exit(1)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--role", type=click.Choice(["admin", "member"]), default="member", show_default=True)
+@click.option("--password", envvar="CADENCE_NEW_PASSWORD", default=None,
+              help="Password (or set CADENCE_NEW_PASSWORD); prompted for when omitted.")
+def users_create(email: str, name: str, role: str, password: str | None) -> None:
+    """Create a user who can sign in."""
+    from webapp.people import RuleError, create_user
+
+    if password is None:
+        if not sys.stdin.isatty():
+            _fail("no password given: pass --password or set CADENCE_NEW_PASSWORD")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    database = current_app.extensions["database"]
+    with database.connection_context():
+        try:
+            user = create_user(email, password, role=role, name=name)
+        except RuleError as exc:
+            _fail(str(exc))
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List users with role and status."""
+    from webapp.models import User
+
+    with current_app.extensions["database"].connection_context():
+        for user in User.select().order_by(User.email):
+            state = "active" if user.active else "deactivated"
+            click.echo(f"{user.email}\t{user.role}\t{state}")
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the current SECRET_KEY."""
+    from webapp import crypto
+    from webapp.models import ENCRYPTED_COLUMNS
+
+    ring = crypto.keyring()
+    database = current_app.extensions["database"]
+    count = 0
+    with database.connection_context(), database.atomic():
+        for model, column in ENCRYPTED_COLUMNS:
+            field = getattr(model, column)
+            for row in model.select(model.id, field).where(field.is_null(False)):
+                try:
+                    rotated = ring.rotate(getattr(row, column))
+                except crypto.SecretUnreadable as exc:
+                    _fail(str(exc))
+                model.update({field: rotated}).where(model.id == row.id).execute()
+                count += 1
+    click.echo(f"Re-encrypted {count} secret(s) with the current SECRET_KEY.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    from webapp.demo import demo_cli
+
+    for group in (db_cli, users_cli, secrets_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,25 @@
+"""Bind the peewee proxy for the web app and open one connection per request."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp import crypto
+from webapp import db as dbmod
+from webapp.config import old_secret_keys
+
+
+def init_app(app: Flask) -> None:
+    """Bind the database named by DATABASE_URL and manage connections per request."""
+    database = dbmod.bind(app.config["DATABASE_URL"])
+    app.extensions["database"] = database
+    crypto.configure(app.config["SECRET_KEY"], old_secret_keys(app.config))
+
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc) -> None:
+        if not database.is_closed():
+            database.close()

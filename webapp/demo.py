@@ -1,0 +1,98 @@
+"""`flask demo seed`: a demo admin, settings, TikTok pointed at the sandbox, and sample media."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+demo_cli = AppGroup("demo", help="Demo data for a local trial run.")
+
+DEMO_EMAIL = "admin@cadence.demo"
+# The sandbox's default app credentials (sandbox/README.md); only meaningful against the sandbox.
+SANDBOX_CLIENT_KEY = "sbx_demo_client_key"
+SANDBOX_CLIENT_SECRET = "sbx_demo_client_secret"  # noqa: S105 - public sandbox value
+
+SAMPLES = [
+    # (file name, kind, content type, ffmpeg input args, properties we ask ffmpeg to produce)
+    ("sample-vertical.mp4", "video", "video/mp4",
+     ["-f", "lavfi", "-i", "testsrc2=size=720x1280:rate=30:duration=6",
+      "-f", "lavfi", "-i", "sine=frequency=440:duration=6",
+      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart"],
+     {"container": "mp4", "video_codec": "h264", "audio_codec": "aac",
+      "duration_ms": 6000, "width": 720, "height": 1280, "fps": 30.0}),
+    ("sample-photo.jpg", "photo", "image/jpeg",
+     ["-f", "lavfi", "-i", "testsrc2=size=1080x1350:rate=1:duration=1", "-frames:v", "1", "-q:v", "3"],
+     {"container": "jpeg", "video_codec": "mjpeg", "width": 1080, "height": 1350}),
+]
+
+
+def demo_password(instance: Path) -> str:
+    """Return the demo admin's password, generated once and kept under instance/."""
+    path = instance / "demo-login.txt"
+    if path.is_file():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(9)
+    instance.mkdir(parents=True, exist_ok=True)
+    path.write_text(password + "\n")
+    path.chmod(0o600)
+    return password
+
+
+def _make_sample(media_root: Path, name: str, args: list[str]) -> Path:
+    import imageio_ffmpeg
+
+    target = media_root / "samples" / name
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args, str(target)]
+        subprocess.run(cmd, check=True, timeout=120)
+    return target
+
+
+@demo_cli.command("seed")
+@click.option("--sandbox-url", default=None, help="Point TikTok at this sandbox URL.")
+def seed(sandbox_url: str | None) -> None:
+    """Create the demo admin, settings, sandbox service and sample media (safe to rerun)."""
+    from webapp.db import db
+    from webapp.models import AppSettings, Media, TikTokService, User
+    from webapp.people import create_user
+
+    app = current_app
+    password = demo_password(Path(app.instance_path))
+    media_root = Path(app.config["MEDIA_ROOT"])
+    with db.connection_context():
+        admin = User.by_email(DEMO_EMAIL)
+        if admin is None:
+            admin = create_user(DEMO_EMAIL, password, role="admin", name="Demo Admin")
+        settings = AppSettings.load()
+        if not settings.website_url:
+            settings.app_name = "Cadence"
+            settings.save()
+        service = TikTokService.load()
+        if not service.client_key:
+            service.client_key = SANDBOX_CLIENT_KEY
+            service.set_client_secret(SANDBOX_CLIENT_SECRET)
+        if sandbox_url:
+            service.auth_base_url = sandbox_url.rstrip("/")
+            service.api_base_url = sandbox_url.rstrip("/")
+        service.save()
+        for name, kind, ctype, args, props in SAMPLES:
+            stored = f"samples/{name}"
+            if Media.get_or_none(Media.stored_name == stored):
+                continue
+            try:
+                path = _make_sample(media_root, name, args)
+            except (OSError, subprocess.SubprocessError) as exc:
+                click.echo(f"Warning: could not create sample {name}: {exc}", err=True)
+                continue
+            Media.create(owner=admin, kind=kind, original_name=name, stored_name=stored,
+                         content_type=ctype, size_bytes=path.stat().st_size,
+                         sha256=hashlib.sha256(path.read_bytes()).hexdigest(), **props)
+    click.echo(f"Demo admin: {DEMO_EMAIL} / {password}", file=sys.stdout)

@@ -1,0 +1,39 @@
+"""Redis, flask-login and CSRF protection, each kept in app.extensions."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, current_app
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    """Attach Redis, the login manager and CSRF protection to app."""
+    app.extensions["redis"] = redis.Redis.from_url(
+        app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from webapp.models import User
+
+        if not user_id.isdigit():
+            return None
+        user = User.get_or_none(User.id == int(user_id))
+        # A deactivated user is signed out on their next request.
+        return user if user is not None and user.active else None
+
+
+def get_redis() -> redis.Redis:
+    """Return the app's Redis client."""
+    return current_app.extensions["redis"]
