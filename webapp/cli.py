@@ -54,8 +54,7 @@ def users_create(email: str, name: str, role: str, password: str | None) -> None
         if not sys.stdin.isatty():
             _fail("no password given: pass --password or set CADENCE_NEW_PASSWORD")
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    database = current_app.extensions["database"]
-    with database.connection_context():
+    with dbmod.connected():
         try:
             user = create_user(email, password, role=role, name=name)
         except RuleError as exc:
@@ -68,7 +67,7 @@ def users_list() -> None:
     """List users with role and status."""
     from webapp.models import User
 
-    with current_app.extensions["database"].connection_context():
+    with dbmod.connected():
         for user in User.select().order_by(User.email):
             state = "active" if user.active else "deactivated"
             click.echo(f"{user.email}\t{user.role}\t{state}")
@@ -81,9 +80,8 @@ def secrets_rotate() -> None:
     from webapp.models import ENCRYPTED_COLUMNS
 
     ring = crypto.keyring()
-    database = current_app.extensions["database"]
     count = 0
-    with database.connection_context(), database.atomic():
+    with dbmod.connected() as database, database.atomic():
         for model, column in ENCRYPTED_COLUMNS:
             field = getattr(model, column)
             for row in model.select(model.id, field).where(field.is_null(False)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 
 from webapp import crypto
 from webapp import db as dbmod
@@ -17,9 +17,10 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        database.connect(reuse_if_open=True)
+        # Close at teardown only what this request opened (a CLI command or test may hold one).
+        g.cadence_db_opened = database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(_exc) -> None:
-        if not database.is_closed():
+        if g.pop("cadence_db_opened", False) and not database.is_closed():
             database.close()

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -33,7 +35,7 @@ def open_database(url: str) -> pw.Database:
             Path("/" + path).parent.mkdir(parents=True, exist_ok=True)
         return connect(url, pragmas=_SQLITE_PRAGMAS, autoconnect=False)
     if scheme.startswith(("postgres", "postgresql")):
-        return connect(url, autoconnect=False, autorollback=True)
+        return connect(url, autoconnect=False)
     raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql://, got {scheme}://")
 
 
@@ -42,6 +44,18 @@ def bind(url: str) -> pw.Database:
     database = open_database(url)
     db.initialize(database)
     return database
+
+
+@contextmanager
+def connected(database: pw.Database | None = None) -> Iterator[pw.Database]:
+    """Hold a connection for the block, closing it after only if the block opened it."""
+    target = database or db.obj
+    opened = target.connect(reuse_if_open=True)
+    try:
+        yield target
+    finally:
+        if opened and not target.is_closed():
+            target.close()
 
 
 def engine_name(database: pw.Database | None = None) -> str:
@@ -55,7 +69,7 @@ def migrate(database: pw.Database | None = None) -> list[str]:
     from playhouse.migrations import Runner
 
     target = database or db.obj
-    with target.connection_context():
+    with connected(target):
         return Runner(target, str(MIGRATIONS_DIR)).up()
 
 
@@ -64,5 +78,5 @@ def migration_status(database: pw.Database | None = None) -> list[tuple[str, obj
     from playhouse.migrations import Runner
 
     target = database or db.obj
-    with target.connection_context():
+    with connected(target):
         return [(m.name, m.applied) for m in Runner(target, str(MIGRATIONS_DIR)).status()]

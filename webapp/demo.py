@@ -60,14 +60,14 @@ def _make_sample(media_root: Path, name: str, args: list[str]) -> Path:
 @click.option("--sandbox-url", default=None, help="Point TikTok at this sandbox URL.")
 def seed(sandbox_url: str | None) -> None:
     """Create the demo admin, settings, sandbox service and sample media (safe to rerun)."""
-    from webapp.db import db
+    from webapp.db import connected
     from webapp.models import AppSettings, Media, TikTokService, User
     from webapp.people import create_user
 
     app = current_app
     password = demo_password(Path(app.instance_path))
     media_root = Path(app.config["MEDIA_ROOT"])
-    with db.connection_context():
+    with connected():
         admin = User.by_email(DEMO_EMAIL)
         if admin is None:
             admin = create_user(DEMO_EMAIL, password, role="admin", name="Demo Admin")
