@@ -12,7 +12,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+INSTANCE = Path(os.environ.get("CADENCE_INSTANCE") or ROOT / "instance")
 
 # Known publicly, so usable only where nothing real is at stake (debug, demo, test).
 DEV_SECRET_KEY = "cadence-dev-secret-not-for-production"

@@ -57,8 +57,9 @@ def _make_sample(media_root: Path, name: str, args: list[str]) -> Path:
 
 
 @demo_cli.command("seed")
-@click.option("--sandbox-url", default=None, help="Point TikTok at this sandbox URL.")
-def seed(sandbox_url: str | None) -> None:
+@click.option("--auth-base-url", default=None, help="Point TikTok's authorization at this server.")
+@click.option("--api-base-url", default=None, help="Point TikTok's API at this server.")
+def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
     """Create the demo admin, settings, sandbox service and sample media (safe to rerun)."""
     from webapp.db import connected
     from webapp.models import AppSettings, Media, TikTokService, User
@@ -79,9 +80,10 @@ def seed(sandbox_url: str | None) -> None:
         if not service.client_key:
             service.client_key = SANDBOX_CLIENT_KEY
             service.set_client_secret(SANDBOX_CLIENT_SECRET)
-        if sandbox_url:
-            service.auth_base_url = sandbox_url.rstrip("/")
-            service.api_base_url = sandbox_url.rstrip("/")
+        if auth_base_url:
+            service.auth_base_url = auth_base_url.rstrip("/")
+        if api_base_url:
+            service.api_base_url = api_base_url.rstrip("/")
         service.save()
         for name, kind, ctype, args, props in SAMPLES:
             stored = f"samples/{name}"

@@ -1,0 +1,50 @@
+# Cadence — a thin menu over the real commands. `make` alone lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test run worker sandbox migrate bench lint fmt clean
+
+help: ## List the targets
+	@echo "Cadence — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) ..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create the virtualenv and install pinned dependencies
+
+demo: $(STAMP) ## Migrate, seed, start web + worker + TikTok sandbox, print URL and login
+	@$(BIN)/python scripts/demo.py
+
+test: $(STAMP) ## Run the whole suite on SQLite, then PostgreSQL (real Redis, HTTP, Chromium)
+	@$(BIN)/python scripts/run_tests.py
+
+run: $(STAMP) ## Run the web app alone (development server, port 5000)
+	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp run --port $${PORT:-5000}
+
+worker: $(STAMP) ## Run an RQ worker with its scheduler
+	@APP_ENV=$${APP_ENV:-development} $(BIN)/python -m jobs.worker
+
+sandbox: $(STAMP) ## Run the TikTok sandbox on port 8765
+	@$(BIN)/python -m sandbox --port $${SANDBOX_PORT:-8765}
+
+migrate: $(STAMP) ## Apply database migrations
+	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp db upgrade
+
+bench: $(STAMP) ## Run the benchmarks under bench/ and print the table
+	@$(BIN)/python bench/run.py
+
+lint: $(STAMP) ## Check code style (ruff)
+	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+fmt: $(STAMP) ## Format the code (ruff)
+	@$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+clean: ## Remove the virtualenv and caches (keeps instance/ data)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage htmlcov
