@@ -183,3 +183,65 @@ def member_client(client, member):
     """Return a client signed in as a member."""
     assert login(client, member.email).status_code == 303
     return client
+
+
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app over real HTTP on a free port; yield its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Launch Debian's Chromium through Playwright (never a downloaded browser)."""
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.isfile(path):
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {path}; .ci/run installs Debian's chromium")
+        pytest.skip(f"no Chromium at {path}: browser tests skipped (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """Open a fresh browser context and page; fail the test on any console error."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    errors: list[str] = []
+
+    def on_console(msg):
+        # A page answered with 4xx on purpose (a refused form) is logged as a failed load; assets
+        # are checked by on_response instead.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(msg.text)
+
+    def on_response(response):
+        if response.request.resource_type != "document" and response.status >= 400:
+            errors.append(f"{response.status} for {response.url}")
+
+    pg.on("console", on_console)
+    pg.on("response", on_response)
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"browser console errors: {errors}"

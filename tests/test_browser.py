@@ -1,0 +1,64 @@
+"""What only a browser shows: the menu, the Admin Console, the phone layout, htmx loading under CSP."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_admin_signs_in_and_opens_services(live_server, page, admin):
+    sign_in(page, live_server, admin.email)
+    menu = page.get_by_role("navigation").first
+    for label in ["Dashboard", "Posts", "Calendar", "Accounts", "Media"]:
+        assert menu.get_by_role("link", name=label, exact=True).is_visible()
+    assert page.get_by_role("button", name="Create Post").is_visible() or page.get_by_role(
+        "link", name="Create Post").is_visible()
+    # htmx loaded from static/ despite the strict CSP.
+    assert page.evaluate("typeof window.htmx") == "object"
+    user_menu = page.locator(".user-menu")
+    user_menu.get_by_text("Ada Admin").click()
+    user_menu.get_by_role("link", name="Admin Console").click()
+    page.wait_for_url(f"{live_server}/admin/services")
+    assert page.get_by_role("heading", name="TikTok").is_visible()
+    assert page.get_by_label("Redirect URI to register with TikTok").input_value().endswith(
+        "/accounts/tiktok/callback")
+    # A bad value is explained beside the field and what was typed stays.
+    page.get_by_label("Client key").fill("has a space")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_text("The client key has no spaces").is_visible()
+    assert page.get_by_label("Client key").input_value() == "has a space"
+
+
+def test_members_see_no_admin_console(live_server, page, member):
+    sign_in(page, live_server, member.email)
+    page.locator(".user-menu").get_by_text("Max Member").click()
+    assert page.get_by_role("link", name="Admin Console").count() == 0
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    page.goto(f"{live_server}/admin/services")
+    assert page.get_by_text("You don't have permission to open this page.").is_visible()
+
+
+def test_phone_width_collapses_the_menu(live_server, chromium, admin):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, live_server, admin.email)
+    posts_link = page.get_by_role("link", name="Posts", exact=True)
+    assert not posts_link.is_visible()
+    page.get_by_text("Menu", exact=True).click()
+    assert posts_link.is_visible()
+    posts_link.click()
+    page.wait_for_url(f"{live_server}/posts/")
+    # Nothing overflows sideways on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    context.close()
