@@ -1,0 +1,81 @@
+"""`make bench`: time Cadence's hot paths against a reference measured in the same run.
+
+Each row is (what, ops/s, reference, reference ops/s, ratio = ours / reference). A ratio
+near 1 means our layer adds little over the bare operation it wraps.
+Needs Redis at BENCH_REDIS_URL (default redis://127.0.0.1:6379/14, flushed).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import redis  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+
+from webapp import create_app, crypto  # noqa: E402
+from webapp.auth import throttle  # noqa: E402
+from webapp.db import connected, migrate  # noqa: E402
+from webapp.people import create_user  # noqa: E402
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def rate(fn: Callable[[], object], seconds: float = 1.5) -> float:
+    """Return calls per second of fn, measured for about `seconds` after a warm-up."""
+    for _ in range(20):
+        fn()
+    count, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(50):
+            fn()
+        count += 50
+    return count / elapsed
+
+
+def main() -> int:
+    """Run every benchmark and print the table."""
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"APP_ENV": "test", "SECRET_KEY": "b" * 48, "REDIS_URL": REDIS_URL,
+                          "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "MEDIA_ROOT": tmp,
+                          "WTF_CSRF_ENABLED": False})
+        migrate()
+        with connected():
+            create_user("bench@example.com", "bench password", role="admin")
+        client = app.test_client()
+        client.post("/login", data={"email": "bench@example.com", "password": "bench password"})
+        assert client.get("/").status_code == 200
+        rows.append(("Dashboard page (signed in)", rate(lambda: client.get("/")),
+                     "static file via Flask", rate(lambda: client.get("/static/app.css"))))
+        rows.append(("Admin → Services page", rate(lambda: client.get("/admin/services")),
+                     "static file via Flask", rate(lambda: client.get("/static/app.css"))))
+
+    ring = crypto.Keyring("k" * 48, ["old" * 16])
+    token = ring.encrypt("act.0123456789abcdef0123456789abcdef")
+    bare = Fernet(crypto.derive_key("k" * 48))
+    bare_token = bare.encrypt(b"act.0123456789abcdef0123456789abcdef")
+    rows.append(("Keyring.decrypt (stored token)", rate(lambda: ring.decrypt(token)),
+                 "bare Fernet.decrypt", rate(lambda: bare.decrypt(bare_token))))
+    rows.append(("Sign-in throttle check", rate(lambda: throttle.seconds_locked(r, "a@b.c", "10.0.0.1")),
+                 "one Redis PING", rate(r.ping)))
+    r.flushdb()
+
+    header = f"{'benchmark':<34} {'ops/s':>10}  {'reference':<24} {'ops/s':>10} {'ratio':>6}"
+    print(header)
+    print("-" * len(header))
+    for name, ours, ref_name, ref in rows:
+        print(f"{name:<34} {ours:>10.0f}  {ref_name:<24} {ref:>10.0f} {ours / ref:>6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
