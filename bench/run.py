@@ -45,28 +45,59 @@ def main() -> int:
     r.flushdb()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"APP_ENV": "test", "SECRET_KEY": "b" * 48, "REDIS_URL": REDIS_URL,
-                          "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "MEDIA_ROOT": tmp,
-                          "WTF_CSRF_ENABLED": False})
+        app = create_app(
+            {
+                "APP_ENV": "test",
+                "SECRET_KEY": "b" * 48,
+                "REDIS_URL": REDIS_URL,
+                "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3",
+                "MEDIA_ROOT": tmp,
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
         migrate()
         with connected():
             create_user("bench@example.com", "bench password", role="admin")
         client = app.test_client()
         client.post("/login", data={"email": "bench@example.com", "password": "bench password"})
         assert client.get("/").status_code == 200
-        rows.append(("Dashboard page (signed in)", rate(lambda: client.get("/")),
-                     "static file via Flask", rate(lambda: client.get("/static/app.css"))))
-        rows.append(("Admin → Services page", rate(lambda: client.get("/admin/services")),
-                     "static file via Flask", rate(lambda: client.get("/static/app.css"))))
+        rows.append(
+            (
+                "Dashboard page (signed in)",
+                rate(lambda: client.get("/")),
+                "static file via Flask",
+                rate(lambda: client.get("/static/app.css")),
+            )
+        )
+        rows.append(
+            (
+                "Admin → Services page",
+                rate(lambda: client.get("/admin/services")),
+                "static file via Flask",
+                rate(lambda: client.get("/static/app.css")),
+            )
+        )
 
     ring = crypto.Keyring("k" * 48, ["old" * 16])
     token = ring.encrypt("act.0123456789abcdef0123456789abcdef")
     bare = Fernet(crypto.derive_key("k" * 48))
     bare_token = bare.encrypt(b"act.0123456789abcdef0123456789abcdef")
-    rows.append(("Keyring.decrypt (stored token)", rate(lambda: ring.decrypt(token)),
-                 "bare Fernet.decrypt", rate(lambda: bare.decrypt(bare_token))))
-    rows.append(("Sign-in throttle check", rate(lambda: throttle.seconds_locked(r, "a@b.c", "10.0.0.1")),
-                 "one Redis PING", rate(r.ping)))
+    rows.append(
+        (
+            "Keyring.decrypt (stored token)",
+            rate(lambda: ring.decrypt(token)),
+            "bare Fernet.decrypt",
+            rate(lambda: bare.decrypt(bare_token)),
+        )
+    )
+    rows.append(
+        (
+            "Sign-in throttle check",
+            rate(lambda: throttle.seconds_locked(r, "a@b.c", "10.0.0.1")),
+            "one Redis PING",
+            rate(r.ping),
+        )
+    )
     r.flushdb()
 
     header = f"{'benchmark':<34} {'ops/s':>10}  {'reference':<24} {'ops/s':>10} {'ratio':>6}"

@@ -35,7 +35,12 @@ def enqueue(
         existing = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
         existing = None
-    if existing is not None and existing.get_status(refresh=True) in {"queued", "scheduled", "started", "deferred"}:
+    if existing is not None and existing.get_status(refresh=True) in {
+        "queued",
+        "scheduled",
+        "started",
+        "deferred",
+    }:
         return existing
     q = queue(connection)
     if at is not None:

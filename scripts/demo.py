@@ -1,4 +1,4 @@
-"""`make demo`: migrate, seed, start web + RQ worker (with scheduler) + TikTok sandbox, print URL and login.
+"""`make demo`: migrate, seed, start web + RQ worker + TikTok sandbox; print the URL and login.
 
 Uses SQLite under instance/ and the local Redis. If nothing answers at REDIS_URL and
 `redis-server` is on PATH, a private Redis is started under instance/. When both
@@ -75,8 +75,12 @@ def smoke_login(base: str, email: str, password: str, expect_api: str) -> None:
     session = requests.Session()
     page = session.get(f"{base}/login", timeout=10).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    reply = session.post(f"{base}/login", data={"email": email, "password": password, "csrf_token": token},
-                         timeout=10, allow_redirects=True)
+    reply = session.post(
+        f"{base}/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        timeout=10,
+        allow_redirects=True,
+    )
     if "Admin Console" not in reply.text:
         fail("smoke check: signing in as the demo admin did not show the menu")
     services = session.get(f"{base}/admin/services", timeout=10).text
@@ -94,14 +98,16 @@ def main(argv: list[str]) -> int:
     sandbox_port = int(os.environ.get("SANDBOX_PORT", "8765"))
     base = f"http://127.0.0.1:{web_port}"
     env = dict(os.environ)
-    env.update({
-        "APP_ENV": "demo",
-        "PUBLIC_URL": base,
-        "SECRET_KEY": env.get("SECRET_KEY") or persistent_secret(instance),
-        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'cadence.sqlite3'}",
-        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "APP_ENV": "demo",
+            "PUBLIC_URL": base,
+            "SECRET_KEY": env.get("SECRET_KEY") or persistent_secret(instance),
+            "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'cadence.sqlite3'}",
+            "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     procfile: list[str] = []
 
     redis_url = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -109,17 +115,32 @@ def main(argv: list[str]) -> int:
     if not redis_answers(redis_url):
         server = shutil.which("redis-server")
         if not server:
-            fail(f"no Redis answers at {redis_url} and redis-server is not installed: "
-                 "install it (e.g. `apt-get install redis-server`) or set REDIS_URL")
+            fail(
+                f"no Redis answers at {redis_url} and redis-server is not installed: "
+                "install it (e.g. `apt-get install redis-server`) or set REDIS_URL"
+            )
         private_port = int(os.environ.get("DEMO_REDIS_PORT", "6399"))
         redis_url = f"redis://127.0.0.1:{private_port}/0"
         if not redis_answers(redis_url):
-            print(f"No Redis answers at the configured URL; starting a private one on port {private_port}.")
+            print(f"No Redis at the configured URL; starting a private one on port {private_port}.")
             (instance / "redis").mkdir(exist_ok=True)
             private_redis = subprocess.Popen(
-                [server, "--port", str(private_port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no", "--dir", str(instance / "redis")],
-                stdout=subprocess.DEVNULL, start_new_session=True)
+                [
+                    server,
+                    "--port",
+                    str(private_port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(instance / "redis"),
+                ],
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             deadline = time.monotonic() + 10
             while not redis_answers(redis_url):
                 if time.monotonic() > deadline or private_redis.poll() is not None:
@@ -136,27 +157,40 @@ def main(argv: list[str]) -> int:
             fail(f"port {sandbox_port} is taken; stop what uses it or set SANDBOX_PORT")
         auth_base = api_base = f"http://127.0.0.1:{sandbox_port}"
         env["TIKTOK_AUTH_BASE_URL"] = env["TIKTOK_API_BASE_URL"] = auth_base
-        sandbox_env = (f"SANDBOX_REDIRECT_URIS={base}/accounts/tiktok/callback "
-                       f"SANDBOX_WEBHOOK_URL={base}/webhooks/tiktok")
-        procfile.append(f"sandbox: env {sandbox_env} {BIN / 'python'} -m sandbox --host 127.0.0.1 "
-                        f"--port {sandbox_port} --state-file {instance / 'sandbox-state.json'}")
+        sandbox_env = (
+            f"SANDBOX_REDIRECT_URIS={base}/accounts/tiktok/callback "
+            f"SANDBOX_WEBHOOK_URL={base}/webhooks/tiktok"
+        )
+        procfile.append(
+            f"sandbox: env {sandbox_env} {BIN / 'python'} -m sandbox --host 127.0.0.1 "
+            f"--port {sandbox_port} --state-file {instance / 'sandbox-state.json'}"
+        )
     if not port_free(web_port):
         fail(f"port {web_port} is taken; stop what uses it or set PORT")
 
     flask = [str(BIN / "flask"), "--app", "webapp"]
-    for step in (["db", "upgrade"], ["demo", "seed", "--auth-base-url", auth_base, "--api-base-url", api_base]):
+    for step in (
+        ["db", "upgrade"],
+        ["demo", "seed", "--auth-base-url", auth_base, "--api-base-url", api_base],
+    ):
         result = subprocess.run([*flask, *step], env=env, cwd=ROOT, capture_output=True, text=True)
         if result.returncode != 0:
             fail((result.stderr.strip() or result.stdout.strip()).splitlines()[-1])
         login_line = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     email, password = login_line.removeprefix("Demo admin: ").split(" / ")
 
-    procfile.append(f"web: {BIN / 'flask'} --app webapp run --host 127.0.0.1 --port {web_port} --no-reload")
+    procfile.append(
+        f"web: {BIN / 'flask'} --app webapp run --host 127.0.0.1 --port {web_port} --no-reload"
+    )
     procfile.append(f"worker: {BIN / 'python'} -m jobs.worker")
     (instance / "Procfile.demo").write_text("\n".join(procfile) + "\n")
-    honcho = subprocess.Popen([str(BIN / "honcho"), "-f", str(instance / "Procfile.demo"), "-d", str(ROOT),
-                               "start"], env=env, cwd=ROOT, start_new_session=True,
-                              stdout=subprocess.DEVNULL if smoke else None)
+    honcho = subprocess.Popen(
+        [str(BIN / "honcho"), "-f", str(instance / "Procfile.demo"), "-d", str(ROOT), "start"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL if smoke else None,
+    )
 
     def stop(*_args) -> None:
         for proc in (honcho, private_redis):

@@ -86,7 +86,7 @@ def _empty_tables(database: pw.Database) -> None:
         else:
             with database.atomic():
                 for table in reversed(tables):
-                    database.execute_sql(f'DELETE FROM "{table}"')
+                    database.execute_sql(f'DELETE FROM "{table}"')  # noqa: S608 - our table names
 
 
 @pytest.fixture
@@ -186,8 +186,14 @@ def member_client(client, member):
 
 
 CHROMIUM_FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

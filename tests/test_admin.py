@@ -42,7 +42,9 @@ def test_client_secret_is_encrypted_at_rest_and_never_shown(admin_client, db):
 
 def test_empty_secret_keeps_the_saved_one(admin_client, db):
     post_form(admin_client, "/admin/services", SERVICES_OK)
-    post_form(admin_client, "/admin/services", {**SERVICES_OK, "client_secret": "", "client_key": "k2"})
+    post_form(
+        admin_client, "/admin/services", {**SERVICES_OK, "client_secret": "", "client_key": "k2"}
+    )
     service = TikTokService.load()
     assert service.client_key == "k2"
     assert service.client_secret() == "s3cret-value-xyz"
@@ -50,7 +52,9 @@ def test_empty_secret_keeps_the_saved_one(admin_client, db):
 
 def test_the_secret_can_be_removed(admin_client, db):
     post_form(admin_client, "/admin/services", SERVICES_OK)
-    post_form(admin_client, "/admin/services", {**SERVICES_OK, "client_secret": "", "clear_secret": "y"})
+    post_form(
+        admin_client, "/admin/services", {**SERVICES_OK, "client_secret": "", "clear_secret": "y"}
+    )
     assert not TikTokService.load().has_client_secret
 
 
@@ -58,16 +62,26 @@ def test_the_secret_can_be_removed(admin_client, db):
     ("changes", "message"),
     [
         ({"upload_method": "PULL_FROM_URL"}, "PULL_FROM_URL needs the URL prefix you verified"),
-        ({"media_url_prefix": "ftp://files.example.com/"}, "Enter a full address starting with https://."),
-        ({"media_url_prefix": "http://media.example.com/"}, "This address must start with https://."),
+        (
+            {"media_url_prefix": "ftp://files.example.com/"},
+            "Enter a full address starting with https://.",
+        ),
+        (
+            {"media_url_prefix": "http://media.example.com/"},
+            "This address must start with https://.",
+        ),
         ({"client_key": "has space"}, "The client key has no spaces"),
         ({"api_base_url": "not a url"}, "Enter a full address starting with https://."),
         ({"share_type": "both"}, "Not a valid choice"),
     ],
 )
-def test_invalid_services_input_is_explained_and_nothing_is_saved(admin_client, db, changes, message):
+def test_invalid_services_input_is_explained_and_nothing_is_saved(
+    admin_client, db, changes, message
+):
     post_form(admin_client, "/admin/services", SERVICES_OK)
-    response = post_form(admin_client, "/admin/services", {**SERVICES_OK, "client_key": "typed-key", **changes})
+    response = post_form(
+        admin_client, "/admin/services", {**SERVICES_OK, "client_key": "typed-key", **changes}
+    )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page
@@ -78,22 +92,41 @@ def test_invalid_services_input_is_explained_and_nothing_is_saved(admin_client, 
 
 
 def test_media_prefix_gets_a_trailing_slash(admin_client, db):
-    post_form(admin_client, "/admin/services",
-              {**SERVICES_OK, "upload_method": "PULL_FROM_URL", "media_url_prefix": "https://m.example.com/c"})
+    post_form(
+        admin_client,
+        "/admin/services",
+        {
+            **SERVICES_OK,
+            "upload_method": "PULL_FROM_URL",
+            "media_url_prefix": "https://m.example.com/c",
+        },
+    )
     assert TikTokService.load().media_url_prefix == "https://m.example.com/c/"
 
 
 def test_settings_are_saved_and_shown_in_the_layout(admin_client, db):
-    response = post_form(admin_client, "/admin/settings", {
-        "app_name": "Studio Posts", "website_url": "https://studio.example.com",
-        "privacy_url": "https://studio.example.com/privacy", "terms_url": "https://studio.example.com/terms",
-        "support_email": "Help@Studio.example.com", "timezone": "Europe/Berlin",
-    })
+    response = post_form(
+        admin_client,
+        "/admin/settings",
+        {
+            "app_name": "Studio Posts",
+            "website_url": "https://studio.example.com",
+            "privacy_url": "https://studio.example.com/privacy",
+            "terms_url": "https://studio.example.com/terms",
+            "support_email": "Help@Studio.example.com",
+            "timezone": "Europe/Berlin",
+        },
+    )
     assert response.status_code == 303
     row = AppSettings.load()
-    assert (row.app_name, row.timezone, row.support_email) == ("Studio Posts", "Europe/Berlin",
-                                                                "help@studio.example.com")
-    assert "<title>Settings · Studio Posts</title>" in admin_client.get("/admin/settings").get_data(as_text=True)
+    assert (row.app_name, row.timezone, row.support_email) == (
+        "Studio Posts",
+        "Europe/Berlin",
+        "help@studio.example.com",
+    )
+    assert "<title>Settings · Studio Posts</title>" in admin_client.get("/admin/settings").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,7 +140,12 @@ def test_settings_are_saved_and_shown_in_the_layout(admin_client, db):
     ],
 )
 def test_invalid_settings_are_explained_and_typed_values_kept(admin_client, db, changes, message):
-    data = {"app_name": "Kept Name", "website_url": "https://kept.example.com", "timezone": "UTC", **changes}
+    data = {
+        "app_name": "Kept Name",
+        "website_url": "https://kept.example.com",
+        "timezone": "UTC",
+        **changes,
+    }
     response = post_form(admin_client, "/admin/settings", data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -117,8 +155,16 @@ def test_invalid_settings_are_explained_and_typed_values_kept(admin_client, db, 
 
 
 def test_admin_creates_a_member_who_can_sign_in(admin_client, app, db):
-    response = post_form(admin_client, "/admin/users", {
-        "email": "New@Example.com", "name": "New Person", "role": "member", "password": "long enough pw"})
+    response = post_form(
+        admin_client,
+        "/admin/users",
+        {
+            "email": "New@Example.com",
+            "name": "New Person",
+            "role": "member",
+            "password": "long enough pw",
+        },
+    )
     assert response.status_code == 303
     user = User.by_email("new@example.com")
     assert user.role == "member" and user.check_password("long enough pw")
@@ -135,7 +181,12 @@ def test_admin_creates_a_member_who_can_sign_in(admin_client, app, db):
     ],
 )
 def test_user_creation_refusals(admin_client, db, data, message):
-    base = {"email": "x@example.com", "name": "Typed Name", "role": "member", "password": "long enough pw"}
+    base = {
+        "email": "x@example.com",
+        "name": "Typed Name",
+        "role": "member",
+        "password": "long enough pw",
+    }
     response = post_form(admin_client, "/admin/users", {**base, **data})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -146,12 +197,24 @@ def test_user_creation_refusals(admin_client, db, data, message):
 
 def test_role_change_and_the_last_admin_rule(admin_client, admin, db):
     other = make_user("second@example.com")
-    post_form(admin_client, f"/admin/users/{other.id}/role", {"role": "admin"}, token_from="/admin/users")
+    post_form(
+        admin_client, f"/admin/users/{other.id}/role", {"role": "admin"}, token_from="/admin/users"
+    )
     assert User.get_by_id(other.id).role == "admin"
-    post_form(admin_client, f"/admin/users/{other.id}/role", {"role": "member"}, token_from="/admin/users")
-    response = post_form(admin_client, f"/admin/users/{admin.id}/role", {"role": "member"},
-                         token_from="/admin/users", follow_redirects=True)
-    assert "admin@example.com is the last admin and can&#39;t be made a member." in response.get_data(as_text=True)
+    post_form(
+        admin_client, f"/admin/users/{other.id}/role", {"role": "member"}, token_from="/admin/users"
+    )
+    response = post_form(
+        admin_client,
+        f"/admin/users/{admin.id}/role",
+        {"role": "member"},
+        token_from="/admin/users",
+        follow_redirects=True,
+    )
+    assert (
+        "admin@example.com is the last admin and can&#39;t be made a member."
+        in response.get_data(as_text=True)
+    )
     assert User.get_by_id(admin.id).role == "admin"
 
 

@@ -13,7 +13,15 @@ def test_sign_in_shows_the_menu_and_admin_console_for_admins(client, admin):
     response = login(client, admin.email)
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    for label in ["Create Post", "Dashboard", "Posts", "Calendar", "Accounts", "Media", "Admin Console"]:
+    for label in [
+        "Create Post",
+        "Dashboard",
+        "Posts",
+        "Calendar",
+        "Accounts",
+        "Media",
+        "Admin Console",
+    ]:
         assert f">{label}<" in page
 
 
@@ -54,7 +62,9 @@ def test_the_lock_grows_with_further_failures(client, member, app):
     r = app.extensions["redis"]
     allowance = app.config["LOGIN_MAX_FAILURES_PER_EMAIL"]
     locks = [
-        throttle.record_failure(r, member.email, "10.0.0.9", max_email=allowance, max_ip=100, window=900)
+        throttle.record_failure(
+            r, member.email, "10.0.0.9", max_email=allowance, max_ip=100, window=900
+        )
         for _ in range(allowance + 2)
     ]
     assert locks[: allowance - 1] == [0] * (allowance - 1)
@@ -97,11 +107,14 @@ def test_sign_out_needs_post_and_ends_the_session(member_client):
     assert member_client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
 def test_next_never_leaves_the_site(client, member, target):
     token = csrf_token(client)
     response = client.post(
-        "/login", query_string={"next": target},
+        "/login",
+        query_string={"next": target},
         data={"email": member.email, "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
@@ -111,14 +124,18 @@ def test_next_returns_to_the_page_asked_for(client, member):
     first = client.get("/media/")
     assert first.headers["Location"].startswith("/login?next=")
     token = csrf_token(client)
-    response = client.post("/login?next=/media/", data={"email": member.email, "password": PASSWORD,
-                                                        "csrf_token": token})
+    response = client.post(
+        "/login?next=/media/",
+        data={"email": member.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/media/"
 
 
 def test_session_cookie_is_httponly_and_lax(client, member):
     response = login(client, member.email)
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("cadence_session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("cadence_session=")
+    )
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 

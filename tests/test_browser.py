@@ -1,4 +1,4 @@
-"""What only a browser shows: the menu, the Admin Console, the phone layout, htmx loading under CSP."""
+"""What only a browser shows: the menu, the Admin Console, the phone layout, htmx under CSP."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ def test_admin_signs_in_and_opens_services(live_server, page, admin):
     menu = page.get_by_role("navigation").first
     for label in ["Dashboard", "Posts", "Calendar", "Accounts", "Media"]:
         assert menu.get_by_role("link", name=label, exact=True).is_visible()
-    assert page.get_by_role("button", name="Create Post").is_visible() or page.get_by_role(
-        "link", name="Create Post").is_visible()
+    assert (
+        page.get_by_role("button", name="Create Post").is_visible()
+        or page.get_by_role("link", name="Create Post").is_visible()
+    )
     # htmx loaded from static/ despite the strict CSP.
     assert page.evaluate("typeof window.htmx") == "object"
     user_menu = page.locator(".user-menu")
@@ -31,8 +33,11 @@ def test_admin_signs_in_and_opens_services(live_server, page, admin):
     user_menu.get_by_role("link", name="Admin Console").click()
     page.wait_for_url(f"{live_server}/admin/services")
     assert page.get_by_role("heading", name="TikTok").is_visible()
-    assert page.get_by_label("Redirect URI to register with TikTok").input_value().endswith(
-        "/accounts/tiktok/callback")
+    assert (
+        page.get_by_label("Redirect URI to register with TikTok")
+        .input_value()
+        .endswith("/accounts/tiktok/callback")
+    )
     # A bad value is explained beside the field and what was typed stays.
     page.get_by_label("Client key").fill("has a space")
     page.get_by_role("button", name="Save").click()

@@ -16,8 +16,17 @@ def runner(app):
 
 
 def test_users_create_makes_an_admin(runner, db):
-    result = runner.invoke(args=["users", "create", "Boss@Example.com", "--role", "admin",
-                                 "--password", "a long password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Boss@Example.com",
+            "--role",
+            "admin",
+            "--password",
+            "a long password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin boss@example.com." in result.output
     assert User.by_email("boss@example.com").is_admin
@@ -26,8 +35,14 @@ def test_users_create_makes_an_admin(runner, db):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["users", "create", "bad-email", "--password", "a long password"], "Error: Enter an email address"),
-        (["users", "create", "ok@example.com", "--password", "short"], "Error: Use at least 10 characters."),
+        (
+            ["users", "create", "bad-email", "--password", "a long password"],
+            "Error: Enter an email address",
+        ),
+        (
+            ["users", "create", "ok@example.com", "--password", "short"],
+            "Error: Use at least 10 characters.",
+        ),
     ],
 )
 def test_users_create_refusals(runner, db, args, message):
@@ -45,7 +60,9 @@ def test_users_create_without_password_and_no_terminal_fails_cleanly(runner, db)
 
 def test_duplicate_user_is_refused(runner, db):
     runner.invoke(args=["users", "create", "a@example.com", "--password", "a long password"])
-    result = runner.invoke(args=["users", "create", "a@example.com", "--password", "a long password"])
+    result = runner.invoke(
+        args=["users", "create", "a@example.com", "--password", "a long password"]
+    )
     assert result.exit_code == 1
     assert "already exists" in result.output
 

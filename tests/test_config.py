@@ -16,7 +16,10 @@ def test_defaults_point_at_real_tiktok():
     settings = cfg.load(env={"CADENCE_DOTENV": ""})
     assert settings["TIKTOK_AUTH_BASE_URL"] == "https://www.tiktok.com"
     assert settings["TIKTOK_API_BASE_URL"] == "https://open.tiktokapis.com"
-    assert settings["DATABASE_URL"].startswith("sqlite:///") and "/instance/" in settings["DATABASE_URL"]
+    assert (
+        settings["DATABASE_URL"].startswith("sqlite:///")
+        and "/instance/" in settings["DATABASE_URL"]
+    )
 
 
 def test_environment_overrides_dotenv_which_overrides_defaults(tmp_path):
@@ -41,20 +44,35 @@ def test_bad_numbers_are_reported_by_name():
 @pytest.mark.parametrize("secret", [cfg.DEV_SECRET_KEY, "", "short"])
 def test_production_refuses_a_weak_or_default_secret(secret):
     with pytest.raises(SystemExit, match="Cadence can't start: SECRET_KEY"):
-        create_app({"APP_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": "sqlite:///:memory:"})
+        create_app(
+            {"APP_ENV": "production", "SECRET_KEY": secret, "DATABASE_URL": "sqlite:///:memory:"}
+        )
 
 
 @pytest.mark.parametrize("env", ["development", "demo", "test"])
 def test_dev_secret_is_allowed_outside_production(env):
-    app = create_app({"APP_ENV": env, "SECRET_KEY": cfg.DEV_SECRET_KEY, "DATABASE_URL": "sqlite:///:memory:"})
+    app = create_app(
+        {"APP_ENV": env, "SECRET_KEY": cfg.DEV_SECRET_KEY, "DATABASE_URL": "sqlite:///:memory:"}
+    )
     assert app.config["SECRET_KEY"] == cfg.DEV_SECRET_KEY
 
 
 def test_cli_refuses_to_start_with_one_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "APP_ENV"}}
-    env.update({"CADENCE_DOTENV": "", "APP_ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    result = subprocess.run([sys.executable, "-m", "flask", "--app", "webapp", "db", "status"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    env.update(
+        {
+            "CADENCE_DOTENV": "",
+            "APP_ENV": "production",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "db", "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("Cadence can't start: SECRET_KEY")

@@ -21,9 +21,13 @@ def _engines(tmp_path):
         reset_postgres_schema(SCHEMA)
         yield "postgresql", postgres_url(SCHEMA)
     elif os.environ.get("CADENCE_REQUIRE_POSTGRES") or os.environ.get("CI"):
-        pytest.fail("PostgreSQL does not answer at TEST_DATABASE_URL; the migration test needs both engines")
+        pytest.fail(
+            "PostgreSQL does not answer at TEST_DATABASE_URL; the migration test needs both engines"
+        )
     else:
-        pytest.skip("PostgreSQL does not answer at TEST_DATABASE_URL: migrations checked on SQLite only")
+        pytest.skip(
+            "PostgreSQL does not answer at TEST_DATABASE_URL: migrations checked on SQLite only"
+        )
 
 
 def _nullability(database: pw.Database, model) -> dict[str, bool]:

@@ -81,7 +81,9 @@ def test_members_get_403_on_admin_routes(member_client, rule):
         assert "permission" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("rule", "method"), MUTATING, ids=lambda x: x if isinstance(x, str) else _id(x))
+@pytest.mark.parametrize(
+    ("rule", "method"), MUTATING, ids=lambda x: x if isinstance(x, str) else _id(x)
+)
 def test_state_changing_requests_need_a_csrf_token(admin_client, rule, method):
     url = _url(rule)
     missing = admin_client.open(url, method=method, data={"anything": "1"})
@@ -107,4 +109,4 @@ def test_a_valid_token_in_the_htmx_header_is_accepted(admin_client):
 
 def test_the_page_gives_htmx_the_token_on_body(admin_client):
     body = admin_client.get("/").get_data(as_text=True)
-    assert "<body hx-headers='{\"X-CSRFToken\": \"" in body
+    assert '<body hx-headers=\'{"X-CSRFToken": "' in body

@@ -35,7 +35,10 @@ def db_status() -> None:
     """List migrations and whether each is applied (exit 1 when some are pending)."""
     rows = dbmod.migration_status(current_app.extensions["database"])
     for name, applied in rows:
-        click.echo(f"[{'x' if applied else ' '}] {name}" + (f"  {applied:%Y-%m-%d %H:%M}" if applied else ""))
+        click.echo(
+            f"[{'x' if applied else ' '}] {name}"
+            + (f"  {applied:%Y-%m-%d %H:%M}" if applied else "")
+        )
     if any(applied is None for _name, applied in rows):
         sys.exit(1)
 
@@ -44,8 +47,12 @@ def db_status() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
 @click.option("--role", type=click.Choice(["admin", "member"]), default="member", show_default=True)
-@click.option("--password", envvar="CADENCE_NEW_PASSWORD", default=None,
-              help="Password (or set CADENCE_NEW_PASSWORD); prompted for when omitted.")
+@click.option(
+    "--password",
+    envvar="CADENCE_NEW_PASSWORD",
+    default=None,
+    help="Password (or set CADENCE_NEW_PASSWORD); prompted for when omitted.",
+)
 def users_create(email: str, name: str, role: str, password: str | None) -> None:
     """Create a user who can sign in."""
     from webapp.people import RuleError, create_user

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("CADENCE_INSTANCE") or ROOT / "instance")
 
 # Known publicly, so usable only where nothing real is at stake (debug, demo, test).
-DEV_SECRET_KEY = "cadence-dev-secret-not-for-production"
+DEV_SECRET_KEY = "cadence-dev-secret-not-for-production"  # noqa: S105 - refused in production
 
 DEFAULTS: dict[str, object] = {
     "APP_ENV": "production",  # production | development | demo | test
@@ -47,7 +47,7 @@ _BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 
 
 class ConfigError(RuntimeError):
-    """Raised when the configuration is unsafe or unusable; the message is one line for operators."""
+    """The configuration is unsafe or unusable; the message is one line for operators."""
 
 
 def _coerce(key: str, value: object) -> object:
@@ -67,7 +67,7 @@ def _coerce(key: str, value: object) -> object:
 
 
 def load(overrides: dict | None = None, env: dict | None = None) -> dict:
-    """Return the settings: defaults, then `.env` (if present), then the environment, then overrides."""
+    """Return the settings: defaults, then `.env` (if any), then the environment, then overrides."""
     settings = dict(DEFAULTS)
     environ = os.environ if env is None else env
     dotenv_path = environ.get("CADENCE_DOTENV", str(ROOT / ".env"))
@@ -106,7 +106,8 @@ def check(settings: dict) -> None:
             raise ConfigError("SECRET_KEY is too short; use at least 32 random characters")
     if settings.get("APP_ENV") not in {"production", "development", "demo", "test"}:
         raise ConfigError(
-            f"APP_ENV must be production, development, demo or test, got {settings.get('APP_ENV')!r}"
+            "APP_ENV must be production, development, demo or test, "
+            f"got {settings.get('APP_ENV')!r}"
         )
 
 

@@ -32,8 +32,14 @@ def index():
     steps = [
         ("TikTok app credentials are set", service.is_configured),
         ("A TikTok account is connected", accounts.count() > 0),
-        ("A video or photo is uploaded", Media.select().where(Media.owner == current_user.id).count() > 0),
-        ("A post is published or scheduled", Post.select().where(Post.author == current_user.id).count() > 0),
+        (
+            "A video or photo is uploaded",
+            Media.select().where(Media.owner == current_user.id).count() > 0,
+        ),
+        (
+            "A post is published or scheduled",
+            Post.select().where(Post.author == current_user.id).count() > 0,
+        ),
     ]
     return render_template(
         "dashboard/index.html",

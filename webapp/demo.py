@@ -21,15 +21,55 @@ SANDBOX_CLIENT_SECRET = "sbx_demo_client_secret"  # noqa: S105 - public sandbox 
 
 SAMPLES = [
     # (file name, kind, content type, ffmpeg input args, properties we ask ffmpeg to produce)
-    ("sample-vertical.mp4", "video", "video/mp4",
-     ["-f", "lavfi", "-i", "testsrc2=size=720x1280:rate=30:duration=6",
-      "-f", "lavfi", "-i", "sine=frequency=440:duration=6",
-      "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-movflags", "+faststart"],
-     {"container": "mp4", "video_codec": "h264", "audio_codec": "aac",
-      "duration_ms": 6000, "width": 720, "height": 1280, "fps": 30.0}),
-    ("sample-photo.jpg", "photo", "image/jpeg",
-     ["-f", "lavfi", "-i", "testsrc2=size=1080x1350:rate=1:duration=1", "-frames:v", "1", "-q:v", "3"],
-     {"container": "jpeg", "video_codec": "mjpeg", "width": 1080, "height": 1350}),
+    (
+        "sample-vertical.mp4",
+        "video",
+        "video/mp4",
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=30:duration=6",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=6",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            "-movflags",
+            "+faststart",
+        ],
+        {
+            "container": "mp4",
+            "video_codec": "h264",
+            "audio_codec": "aac",
+            "duration_ms": 6000,
+            "width": 720,
+            "height": 1280,
+            "fps": 30.0,
+        },
+    ),
+    (
+        "sample-photo.jpg",
+        "photo",
+        "image/jpeg",
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1080x1350:rate=1:duration=1",
+            "-frames:v",
+            "1",
+            "-q:v",
+            "3",
+        ],
+        {"container": "jpeg", "video_codec": "mjpeg", "width": 1080, "height": 1350},
+    ),
 ]
 
 
@@ -94,7 +134,14 @@ def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
             except (OSError, subprocess.SubprocessError) as exc:
                 click.echo(f"Warning: could not create sample {name}: {exc}", err=True)
                 continue
-            Media.create(owner=admin, kind=kind, original_name=name, stored_name=stored,
-                         content_type=ctype, size_bytes=path.stat().st_size,
-                         sha256=hashlib.sha256(path.read_bytes()).hexdigest(), **props)
+            Media.create(
+                owner=admin,
+                kind=kind,
+                original_name=name,
+                stored_name=stored,
+                content_type=ctype,
+                size_bytes=path.stat().st_size,
+                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                **props,
+            )
     click.echo(f"Demo admin: {DEMO_EMAIL} / {password}", file=sys.stdout)

@@ -64,7 +64,11 @@ def calendar_view():
     if view not in {"month", "week"}:
         view = "month"
     try:
-        anchor = dt.date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else today
+        anchor = (
+            dt.date.fromisoformat(request.args.get("date", ""))
+            if request.args.get("date")
+            else today
+        )
     except ValueError:
         anchor = today
     if view == "month":

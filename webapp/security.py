@@ -16,7 +16,9 @@ def init_app(app: Flask) -> None:
     """Add security headers to every response."""
     # Avatars come from TikTok's CDN (https) or, in the demo, from the sandbox over plain http.
     extra = {_origin(app.config[k]) for k in ("TIKTOK_AUTH_BASE_URL", "TIKTOK_API_BASE_URL")}
-    img_src = " ".join(["'self'", "data:", "https:", *sorted(o for o in extra if o.startswith("http:"))])
+    img_src = " ".join(
+        ["'self'", "data:", "https:", *sorted(o for o in extra if o.startswith("http:"))]
+    )
     policy = (
         f"default-src 'self'; img-src {img_src}; media-src 'self' blob:; "
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "

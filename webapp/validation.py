@@ -18,7 +18,9 @@ def email_problem(value: str) -> str | None:
     return None
 
 
-def url_problem(value: str, *, https_only: bool = False, allow_local_http: bool = True) -> str | None:
+def url_problem(
+    value: str, *, https_only: bool = False, allow_local_http: bool = True
+) -> str | None:
     """Return why value is not an acceptable http(s) URL, or None."""
     try:
         parts = urlsplit(value)
@@ -28,9 +30,9 @@ def url_problem(value: str, *, https_only: bool = False, allow_local_http: bool 
         return "Enter a full address starting with https://."
     if len(value) > 500:
         return "This address is too long (500 characters at most)."
-    if https_only and parts.scheme != "https":
-        if not (allow_local_http and parts.hostname in LOCAL_HOSTS):
-            return "This address must start with https://."
+    local = allow_local_http and parts.hostname in LOCAL_HOSTS
+    if https_only and parts.scheme != "https" and not local:
+        return "This address must start with https://."
     return None
 
 

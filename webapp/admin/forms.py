@@ -51,7 +51,9 @@ class ServicesForm(FlaskForm):
         """Refuse keys with spaces (a common copy-paste slip)."""
         field.data = (field.data or "").strip()
         if any(c.isspace() for c in field.data):
-            raise ValidationError("The client key has no spaces; copy it again from TikTok's developer portal.")
+            raise ValidationError(
+                "The client key has no spaces; copy it again from TikTok's developer portal."
+            )
 
     def validate_media_url_prefix(self, field):
         """Require a prefix when TikTok has to pull files from a URL."""
@@ -64,7 +66,9 @@ class ServicesForm(FlaskForm):
 class SettingsForm(FlaskForm):
     """Installation-wide settings."""
 
-    app_name = StringField("App name", validators=[DataRequired("Give the app a name."), Length(max=80)])
+    app_name = StringField(
+        "App name", validators=[DataRequired("Give the app a name."), Length(max=80)]
+    )
     website_url = StringField("Public website", validators=[_url()])
     privacy_url = StringField("Privacy policy URL", validators=[_url()])
     terms_url = StringField("Terms of service URL", validators=[_url()])

@@ -33,8 +33,15 @@ def services():
     form = ServicesForm(obj=service)
     if form.validate_on_submit():
         with db.atomic():
-            for name in ("client_key", "share_type", "upload_method", "media_url_prefix",
-                         "audited", "auth_base_url", "api_base_url"):
+            for name in (
+                "client_key",
+                "share_type",
+                "upload_method",
+                "media_url_prefix",
+                "audited",
+                "auth_base_url",
+                "api_base_url",
+            ):
                 setattr(service, name, getattr(form, name).data)
             if form.clear_secret.data:
                 service.set_client_secret("")
@@ -81,8 +88,9 @@ def users():
     form = UserCreateForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data, form.password.data, role=form.role.data,
-                               name=form.name.data or "")
+            user = create_user(
+                form.email.data, form.password.data, role=form.role.data, name=form.name.data or ""
+            )
         except RuleError as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:

@@ -8,8 +8,10 @@ from webapp import crypto
 from webapp.models.base import BaseModel, utcnow
 
 SHARE_TYPES = {"direct_post": "Direct Post", "inbox": "Upload as draft"}
-UPLOAD_METHODS = {"FILE_UPLOAD": "Upload the file (FILE_UPLOAD)",
-                  "PULL_FROM_URL": "TikTok pulls from a verified URL (PULL_FROM_URL)"}
+UPLOAD_METHODS = {
+    "FILE_UPLOAD": "Upload the file (FILE_UPLOAD)",
+    "PULL_FROM_URL": "TikTok pulls from a verified URL (PULL_FROM_URL)",
+}
 
 
 class _Singleton(BaseModel):
@@ -48,7 +50,7 @@ class TikTokService(_Singleton):
     share_type = pw.CharField(max_length=16, default="direct_post")
     upload_method = pw.CharField(max_length=16, default="FILE_UPLOAD")
     media_url_prefix = pw.CharField(max_length=500, default="")
-    # Empty means the configured TIKTOK_*_BASE_URL (TikTok itself unless the operator says otherwise).
+    # Empty: the configured TIKTOK_*_BASE_URL (TikTok itself unless the operator says otherwise).
     auth_base_url = pw.CharField(max_length=500, default="")
     api_base_url = pw.CharField(max_length=500, default="")
     audited = pw.BooleanField(default=False)
