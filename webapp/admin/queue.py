@@ -1,0 +1,72 @@
+"""Admin Console → Queue: are workers running, how much work waits, and a live round trip."""
+
+from __future__ import annotations
+
+import time
+
+from flask import abort, redirect, render_template, request, url_for
+from rq import Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+
+import jobs
+from jobs.health import ping
+from webapp.admin import bp
+from webapp.extensions import get_redis
+from webapp.htmx import wants_partial
+
+# A ping nobody picks up within this many seconds means no worker is listening.
+PING_PATIENCE = 10
+
+
+def _ping_state(job_id: str) -> dict:
+    """Return the widget's context for a ping job: waiting, answered, failed or nobody."""
+    if not job_id.startswith("health-ping-"):
+        abort(404)
+    try:
+        job = Job.fetch(job_id, connection=get_redis())
+    except NoSuchJobError:
+        abort(404)
+    waited = int(time.time() - job.enqueued_at.timestamp()) if job.enqueued_at else 0
+    status = job.get_status(refresh=True)
+    if status == "finished":
+        state = "answered"
+    elif status == "failed":
+        state = "failed"
+    elif status == "queued" and waited >= PING_PATIENCE:
+        state = "nobody"
+    else:
+        state = "waiting"
+    return {"job": job, "state": state, "waited": waited}
+
+
+@bp.route("/queue")
+def queue():
+    """Show workers, queue sizes and failed jobs (and a test job's progress when asked)."""
+    r = get_redis()
+    q = jobs.queue(r)
+    ping_id = request.args.get("ping")
+    return render_template(
+        "admin/queue.html",
+        workers=Worker.all(connection=r),
+        queued=q.count,
+        scheduled=ScheduledJobRegistry(queue=q).count,
+        failed=FailedJobRegistry(queue=q).count,
+        ping=_ping_state(ping_id) if ping_id else None,
+    )
+
+
+@bp.route("/queue/ping", methods=["POST"])
+def queue_ping():
+    """Send a job through the queue; show the widget that waits for its answer."""
+    job = jobs.enqueue(get_redis(), ping, job_id=f"health-ping-{time.time_ns()}", result_ttl=300)
+    if not wants_partial():
+        return redirect(url_for("admin.queue", ping=job.id), code=303)
+    return render_template("admin/_ping.html", **_ping_state(job.id))
+
+
+@bp.route("/queue/ping/<job_id>")
+def queue_ping_status(job_id: str):
+    """Render the ping widget in its current state."""
+    return render_template("admin/_ping.html", **_ping_state(job_id))
