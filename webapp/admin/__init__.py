@@ -7,5 +7,7 @@ from webapp.permissions import require_admin
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_admin(bp)
 
-from webapp.admin import views  # noqa: E402,F401  (registers the routes)
-from webapp.admin import queue  # noqa: E402,F401
+from webapp.admin import (
+    queue,  # noqa: E402,F401
+    views,  # noqa: E402,F401  (registers the routes)
+)
