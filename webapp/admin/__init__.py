@@ -1,4 +1,4 @@
-"""Admin Console: Services, Users, Settings (admins only; members get 403)."""
+"""Admin Console: Services, Users, Settings, Queue (admins only; members get 403)."""
 
 from flask import Blueprint
 
@@ -7,7 +7,5 @@ from webapp.permissions import require_admin
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_admin(bp)
 
-from webapp.admin import (
-    queue,  # noqa: E402,F401
-    views,  # noqa: E402,F401  (registers the routes)
-)
+# Importing the view modules registers their routes on bp.
+from webapp.admin import queue, views  # noqa: E402,F401
