@@ -20,7 +20,9 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # "basic": a changed IP or browser marks the session non-fresh instead of signing out
+    # people on mobile networks every few minutes.
+    login_manager.session_protection = "basic"
     csrf.init_app(app)
 
     @login_manager.user_loader

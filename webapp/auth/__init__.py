@@ -6,12 +6,14 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth import throttle
 from webapp.extensions import get_redis
 from webapp.models import User, normalize_email, utcnow
 
 bp = Blueprint("auth", __name__)
+_DUMMY_HASH = generate_password_hash("not a real password")
 
 
 def _safe_next(target: str | None) -> str:
@@ -52,6 +54,9 @@ def login():
             error, status = "Enter your email and password.", 400
         else:
             user = User.by_email(email)
+            if user is None:
+                # Spend the same time hashing, so response times don't reveal who has a login.
+                check_password_hash(_DUMMY_HASH, password)
             if user is not None and user.check_password(password):
                 if not user.active:
                     error, status = "This user is deactivated. Ask an admin to reactivate it.", 403
