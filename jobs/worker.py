@@ -23,7 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     connection = Redis.from_url(settings["REDIS_URL"])
     worker = Worker([QUEUE_NAME], connection=connection)
-    worker.work(with_scheduler=True, burst="--burst" in args)
+    burst = "--burst" in args
+    if not burst:
+        from jobs.periodic import start_ticker
+
+        start_ticker(connection)
+    worker.work(with_scheduler=True, burst=burst)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`make demo`'s launcher, end to end: private ports, the real sandbox, web and worker, a sign-in."""
+"""`make demo`'s launcher end to end: private ports, the real sandbox, web, worker, a sign-in."""
 
 from __future__ import annotations
 
@@ -18,17 +18,28 @@ def free_port() -> int:
 
 
 def test_demo_starts_everything_and_the_admin_can_sign_in(tmp_path, redis_url):
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"TIKTOK_AUTH_BASE_URL", "TIKTOK_API_BASE_URL", "DATABASE_URL", "SECRET_KEY"}}
-    env.update({
-        "CADENCE_INSTANCE": str(tmp_path / "instance"),
-        "CADENCE_DOTENV": "",
-        "PORT": str(free_port()),
-        "SANDBOX_PORT": str(free_port()),
-        "REDIS_URL": redis_url,
-    })
-    result = subprocess.run([sys.executable, "scripts/demo.py", "--smoke"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=240)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"TIKTOK_AUTH_BASE_URL", "TIKTOK_API_BASE_URL", "DATABASE_URL", "SECRET_KEY"}
+    }
+    env.update(
+        {
+            "CADENCE_INSTANCE": str(tmp_path / "instance"),
+            "CADENCE_DOTENV": "",
+            "PORT": str(free_port()),
+            "SANDBOX_PORT": str(free_port()),
+            "REDIS_URL": redis_url,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "scripts/demo.py", "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout
     assert f"Cadence is running at   http://127.0.0.1:{env['PORT']}" in out
@@ -43,10 +54,21 @@ def test_demo_starts_everything_and_the_admin_can_sign_in(tmp_path, redis_url):
 
 
 def test_demo_says_what_to_install_without_redis(tmp_path):
-    env = {**os.environ, "CADENCE_INSTANCE": str(tmp_path / "i"), "REDIS_URL": "redis://127.0.0.1:1/0",
-           "PATH": "/nonexistent", "CADENCE_DOTENV": ""}
-    result = subprocess.run([sys.executable, "scripts/demo.py", "--smoke"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "CADENCE_INSTANCE": str(tmp_path / "i"),
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "PATH": "/nonexistent",
+        "CADENCE_DOTENV": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "scripts/demo.py", "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "make demo: no Redis answers at redis://127.0.0.1:1/0 and redis-server is not installed: "

@@ -38,7 +38,7 @@ def test_upgrade_on_empty_databases_matches_the_models(tmp_path):
     seen = []
     for engine, url in _engines(tmp_path):
         database = dbmod.open_database(url)
-        assert dbmod.migrate(database) == ["0001_initial"], engine
+        assert dbmod.migrate(database) == ["0001_initial", "0002_notifications_webhooks"], engine
         assert dbmod.migrate(database) == [], engine  # idempotent
         with database.connection_context():
             diff = diff_models(database, MODELS)
@@ -49,7 +49,10 @@ def test_upgrade_on_empty_databases_matches_the_models(tmp_path):
                 expected["id"] = False
                 assert columns == expected, f"{engine}: {model.__name__}"
         status = dbmod.migration_status(database)
-        assert [name for name, applied in status if applied] == ["0001_initial"]
+        assert [name for name, applied in status if applied] == [
+            "0001_initial",
+            "0002_notifications_webhooks",
+        ]
         seen.append(engine)
     assert seen == ["sqlite", "postgresql"]
 

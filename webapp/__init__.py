@@ -72,7 +72,7 @@ def _secure_cookies(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp import accounts, admin, auth, composer, dashboard, media, posts
+    from webapp import accounts, admin, auth, composer, dashboard, media, posts, webhooks
 
-    for module in (auth, dashboard, posts, accounts, media, composer, admin):
+    for module in (auth, dashboard, posts, accounts, media, composer, admin, webhooks):
         app.register_blueprint(module.bp)

@@ -5,19 +5,13 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts import CALLBACK_PATH
+from webapp.accounts.common import redirect_uri
 from webapp.admin import bp
 from webapp.admin.forms import ServicesForm, SettingsForm, UserCreateForm
 from webapp.db import db
 from webapp.models import AppSettings, TikTokService, User
 from webapp.pagination import paginate
 from webapp.people import RuleError, change_role, create_user, set_active
-
-
-def redirect_uri() -> str:
-    """Return the OAuth redirect URI operators must register with TikTok."""
-    base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return base.rstrip("/") + CALLBACK_PATH
 
 
 @bp.route("/")

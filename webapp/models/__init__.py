@@ -3,11 +3,24 @@
 from webapp.models.accounts import ACCOUNT_STATUSES, Account
 from webapp.models.base import BaseModel, JSONField, utcnow
 from webapp.models.media import Media
+from webapp.models.notifications import Notification, WebhookEvent
 from webapp.models.posts import POST_STATUSES, Post, PostEvent, PostMedia, PostTarget
 from webapp.models.settings import SHARE_TYPES, UPLOAD_METHODS, AppSettings, TikTokService
 from webapp.models.users import MIN_PASSWORD_LENGTH, ROLES, User, normalize_email
 
-MODELS = [User, AppSettings, TikTokService, Account, Media, Post, PostMedia, PostTarget, PostEvent]
+MODELS = [
+    User,
+    AppSettings,
+    TikTokService,
+    Account,
+    Media,
+    Post,
+    PostMedia,
+    PostTarget,
+    PostEvent,
+    Notification,
+    WebhookEvent,
+]
 
 # Columns holding ciphertext, re-encrypted by `flask secrets rotate`.
 ENCRYPTED_COLUMNS = [
@@ -30,12 +43,14 @@ __all__ = [
     "BaseModel",
     "JSONField",
     "Media",
+    "Notification",
     "Post",
     "PostEvent",
     "PostMedia",
     "PostTarget",
     "TikTokService",
     "User",
+    "WebhookEvent",
     "normalize_email",
     "utcnow",
 ]

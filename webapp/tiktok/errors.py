@@ -1,0 +1,49 @@
+"""What can go wrong when talking to TikTok, as exceptions that carry TikTok's own codes."""
+
+from __future__ import annotations
+
+# creator_info answers these with HTTP 200: the creator can't post right now.
+CANT_POST_NOW = {
+    "spam_risk_too_many_posts",
+    "spam_risk_user_banned_from_posting",
+    "reached_active_user_cap",
+}
+
+
+class TikTokError(Exception):
+    """TikTok refused or failed a request; `code` is TikTok's error code."""
+
+    def __init__(
+        self, code: str, message: str = "", *, status: int | None = None, log_id: str = ""
+    ):
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.log_id = log_id
+
+    @property
+    def retryable(self) -> bool:
+        """Tell whether trying the same request again later may succeed."""
+        return (
+            self.code
+            in {
+                "rate_limit_exceeded",
+                "internal_error",
+                "server_error",
+                "temporarily_unavailable",
+                "network_error",
+            }
+            or (self.status or 0) >= 500
+        )
+
+
+class OAuthError(TikTokError):
+    """The token endpoint refused (invalid_grant, invalid_client, ...)."""
+
+
+class TransportError(TikTokError):
+    """TikTok could not be reached or answered something that isn't its API."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__("network_error", message, status=status)
