@@ -28,7 +28,7 @@ def tick(connection: Redis, now: float | None = None) -> list[str]:
     for name, interval, func in PERIODIC:
         slot = int(now // interval)
         if connection.set(f"cadence:periodic:{name}:{slot}", 1, nx=True, ex=interval * 3):
-            job_id = f"periodic:{name}:{slot}"
+            job_id = f"periodic-{name}-{slot}"
             jobs.enqueue(connection, func, job_id=job_id, result_ttl=interval * 3)
             started.append(job_id)
     return started

@@ -251,3 +251,33 @@ def page(chromium):
     yield pg
     context.close()
     assert not errors, f"browser console errors: {errors}"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One TikTok sandbox process for the session (real HTTP)."""
+    from sandbox.runner import SandboxProcess
+
+    env = {"SANDBOX_PROCESSING_SECONDS": "0.3", "SANDBOX_MODERATION_SECONDS": "0.3"}
+    with SandboxProcess(env=env) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The sandbox, reset to its demo creators and no tokens."""
+    sandbox_server.control("reset", {})
+    return sandbox_server
+
+
+@pytest.fixture
+def tiktok(app, db, sandbox):
+    """Configure the app's TikTok service to talk to the sandbox; return the sandbox."""
+    from webapp.models import TikTokService
+
+    service = TikTokService.load()
+    service.client_key = "sbx_demo_client_key"
+    service.set_client_secret("sbx_demo_client_secret")
+    service.auth_base_url = service.api_base_url = sandbox.url
+    service.save()
+    return sandbox

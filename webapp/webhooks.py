@@ -75,8 +75,9 @@ def tiktok():
     from jobs.webhooks import handle_event
 
     try:
-        enqueue(get_redis(), handle_event, record.id, job_id=f"webhook:{record.id}")
-    except RedisError:
+        enqueue(get_redis(), handle_event, record.id, job_id=f"webhook-{record.id}")
+    except (RedisError, ValueError):
+        log.exception("webhook %s could not be queued", record.id)
         # Forget the delivery so TikTok's retry is handled rather than taken for a duplicate.
         record.delete_instance()
         return jsonify({"error": "queue unavailable, retry later"}), 503
