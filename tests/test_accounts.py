@@ -312,3 +312,20 @@ def test_no_token_or_secret_reaches_logs_or_pages(app, admin_client, tiktok, cap
     )
     for secret in secrets:
         assert secret not in stored
+
+
+def test_notifications_show_in_the_menu_and_can_be_marked_read(app, admin_client, tiktok, db):
+    flow.connect(admin_client)
+    account = Account.get()
+    from webapp.tiktok.accounts import mark_reconnect_needed
+
+    mark_reconnect_needed(account, "Testing the notice.")
+    menu = admin_client.get("/").get_data(as_text=True)
+    assert "Notifications (1)" in menu
+    page = admin_client.get("/notifications/").get_data(as_text=True)
+    assert "@maya.rivers: Testing the notice." in page
+    done = post_form(
+        admin_client, "/notifications/read", token_from="/notifications/", follow_redirects=True
+    )
+    assert "Marked 1 notification as read." in done.get_data(as_text=True)
+    assert "Notifications (1)" not in admin_client.get("/").get_data(as_text=True)

@@ -37,13 +37,17 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     @app.context_processor
-    def _app_name() -> dict:
+    def _layout_values() -> dict:
+        from flask_login import current_user
+
         from webapp.models import AppSettings
+        from webapp.notifications import unread_count
 
         try:
-            return {"app_name": AppSettings.load().app_name}
+            unread = unread_count(current_user.id) if current_user.is_authenticated else 0
+            return {"app_name": AppSettings.load().app_name, "unread_notifications": unread}
         except Exception:  # noqa: BLE001 - an error page must render even without a database
-            return {"app_name": "Cadence"}
+            return {"app_name": "Cadence", "unread_notifications": 0}
 
     return app
 
@@ -72,7 +76,27 @@ def _secure_cookies(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from webapp import accounts, admin, auth, composer, dashboard, media, posts, webhooks
+    from webapp import (
+        accounts,
+        admin,
+        auth,
+        composer,
+        dashboard,
+        media,
+        notifications,
+        posts,
+        webhooks,
+    )
 
-    for module in (auth, dashboard, posts, accounts, media, composer, admin, webhooks):
+    for module in (
+        auth,
+        dashboard,
+        posts,
+        accounts,
+        media,
+        composer,
+        admin,
+        notifications,
+        webhooks,
+    ):
         app.register_blueprint(module.bp)
