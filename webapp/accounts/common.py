@@ -10,10 +10,15 @@ from webapp.models import Account, TikTokService
 from webapp.tiktok.accounts import client_for
 
 
-def redirect_uri() -> str:
-    """Return the OAuth redirect URI (PUBLIC_URL, else this request's address)."""
+def public_url(path: str) -> str:
+    """Return the address outsiders (TikTok) reach path at: PUBLIC_URL, else this request's."""
     base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return base.rstrip("/") + CALLBACK_PATH
+    return base.rstrip("/") + path
+
+
+def redirect_uri() -> str:
+    """Return the OAuth redirect URI operators register with TikTok."""
+    return public_url(CALLBACK_PATH)
 
 
 def tiktok_client():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.common import redirect_uri
+from webapp.accounts.common import public_url, redirect_uri
 from webapp.admin import bp
 from webapp.admin.forms import ServicesForm, SettingsForm, UserCreateForm
 from webapp.db import db
@@ -50,6 +50,7 @@ def services():
         form=form,
         service=service,
         redirect_uri=redirect_uri(),
+        webhook_url=public_url(url_for("webhooks.tiktok")),
         auth_base=service.effective_auth_base_url(current_app.config),
         api_base=service.effective_api_base_url(current_app.config),
         defaults=current_app.config,
