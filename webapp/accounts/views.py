@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts import bp
@@ -43,8 +43,8 @@ def _scheduled_targets(account: Account):
     return (
         PostTarget.select(PostTarget, Post)
         .join(Post)
-        .where((PostTarget.account == account.id) & PostTarget.status.in_(["scheduled", "draft"]))
-        .where(Post.status.in_(["scheduled", "draft"]))
+        .where((PostTarget.account == account.id) & (PostTarget.status == "scheduled"))
+        .where(Post.status == "scheduled")
     )
 
 
@@ -56,8 +56,6 @@ def disconnect(account_id: int):
     if account.status == "disconnected":
         flash("This account is already disconnected.", "info")
         return redirect(url_for("accounts.index"), code=303)
-    from flask import request
-
     if request.method == "GET":
         return render_template("accounts/disconnect.html", account=account, targets=targets)
     revoked = True
