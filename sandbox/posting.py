@@ -97,6 +97,40 @@ def _recent(open_id: str, mode: str) -> int:
     )
 
 
+def _policy_problem(creator: dict, post_info: dict, *, direct: bool) -> tuple[str, str, int] | None:
+    """Return (code, message, status) when TikTok's posting policy refuses this post, else None."""
+    if not direct:
+        if _recent(creator["open_id"], "inbox") >= cfg("DAILY_PENDING_DRAFTS"):
+            return (
+                "spam_risk_too_many_pending_share",
+                "The creator has too many pending drafts.",
+                403,
+            )
+        return None
+    privacy = post_info.get("privacy_level")
+    if not privacy:
+        return "invalid_params", "post_info.privacy_level is required.", 400
+    if cfg("UNAUDITED") and not creator["private"]:
+        return (
+            "unaudited_client_can_only_post_to_private_accounts",
+            "Unaudited clients can only post to private accounts.",
+            403,
+        )
+    if privacy not in privacy_options(creator):
+        return (
+            "privacy_level_option_mismatch",
+            "privacy_level is not one of the creator's privacy_level_options.",
+            403,
+        )
+    if _recent(creator["open_id"], "direct") >= cfg("DAILY_DIRECT_POSTS"):
+        return (
+            "spam_risk_too_many_posts",
+            "The creator has posted too much in the last 24 hours.",
+            403,
+        )
+    return None
+
+
 def _source_problem(source, *, photo: bool) -> tuple[str, str, int] | None:
     """Return (code, message, status) when source_info is refused, else None."""
     if not isinstance(source, dict):
@@ -218,52 +252,9 @@ def _video_init(endpoint: str, *, inbox: bool):
         )
         if problem:
             return _refuse(endpoint, record, body, "invalid_params", problem, 400)
-        privacy = post_info.get("privacy_level")
-        if not privacy:
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "invalid_params",
-                "post_info.privacy_level is required.",
-                400,
-            )
-        if cfg("UNAUDITED") and not creator["private"]:
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "unaudited_client_can_only_post_to_private_accounts",
-                "Unaudited clients can only post to private accounts.",
-                403,
-            )
-        if privacy not in privacy_options(creator):
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "privacy_level_option_mismatch",
-                "privacy_level is not one of the creator's privacy_level_options.",
-                403,
-            )
-        if _recent(creator["open_id"], "direct") >= cfg("DAILY_DIRECT_POSTS"):
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "spam_risk_too_many_posts",
-                "The creator has posted too much in the last 24 hours.",
-                403,
-            )
-    elif _recent(creator["open_id"], "inbox") >= cfg("DAILY_PENDING_DRAFTS"):
-        return _refuse(
-            endpoint,
-            record,
-            body,
-            "spam_risk_too_many_pending_share",
-            "The creator has too many pending drafts.",
-            403,
-        )
+    policy = _policy_problem(creator, post_info, direct=not inbox)
+    if policy:
+        return _refuse(endpoint, record, body, *policy)
     source_problem = _source_problem(body.get("source_info"), photo=False)
     if source_problem:
         return _refuse(endpoint, record, body, *source_problem)
@@ -348,53 +339,9 @@ def content_init():
     )
     if problem:
         return _refuse(endpoint, record, body, "invalid_params", problem, 400)
-    if direct:
-        privacy = post_info.get("privacy_level")
-        if not privacy:
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "invalid_params",
-                "post_info.privacy_level is required.",
-                400,
-            )
-        if cfg("UNAUDITED") and not creator["private"]:
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "unaudited_client_can_only_post_to_private_accounts",
-                "Unaudited clients can only post to private accounts.",
-                403,
-            )
-        if privacy not in privacy_options(creator):
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "privacy_level_option_mismatch",
-                "privacy_level is not one of the creator's privacy_level_options.",
-                403,
-            )
-        if _recent(creator["open_id"], "direct") >= cfg("DAILY_DIRECT_POSTS"):
-            return _refuse(
-                endpoint,
-                record,
-                body,
-                "spam_risk_too_many_posts",
-                "The creator has posted too much in the last 24 hours.",
-                403,
-            )
-    elif _recent(creator["open_id"], "inbox") >= cfg("DAILY_PENDING_DRAFTS"):
-        return _refuse(
-            endpoint,
-            record,
-            body,
-            "spam_risk_too_many_pending_share",
-            "The creator has too many pending drafts.",
-            403,
-        )
+    policy = _policy_problem(creator, post_info, direct=direct)
+    if policy:
+        return _refuse(endpoint, record, body, *policy)
     source_problem = _source_problem(body.get("source_info"), photo=True)
     if source_problem:
         return _refuse(endpoint, record, body, *source_problem)

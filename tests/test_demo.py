@@ -17,6 +17,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run_demo(env: dict, timeout: int) -> subprocess.CompletedProcess:
+    """Run the demo launcher in smoke mode (start, sign in once, stop)."""
+    command = [sys.executable, "scripts/demo.py", "--smoke"]
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def test_demo_starts_everything_and_the_admin_can_sign_in(tmp_path, redis_url):
     env = {
         k: v
@@ -32,14 +40,7 @@ def test_demo_starts_everything_and_the_admin_can_sign_in(tmp_path, redis_url):
             "REDIS_URL": redis_url,
         }
     )
-    result = subprocess.run(
-        [sys.executable, "scripts/demo.py", "--smoke"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    result = run_demo(env, timeout=240)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     out = result.stdout
     assert f"Cadence is running at   http://127.0.0.1:{env['PORT']}" in out
@@ -61,14 +62,7 @@ def test_demo_says_what_to_install_without_redis(tmp_path):
         "PATH": "/nonexistent",
         "CADENCE_DOTENV": "",
     }
-    result = subprocess.run(
-        [sys.executable, "scripts/demo.py", "--smoke"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_demo(env, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip() == (
         "make demo: no Redis answers at redis://127.0.0.1:1/0 and redis-server is not installed: "
