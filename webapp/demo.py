@@ -25,7 +25,8 @@ SAMPLES = [
         "sample-vertical.mp4",
         "video",
         "video/mp4",
-        "-f lavfi -i testsrc2=size=720x1280:rate=30:duration=6 -f lavfi -i sine=frequency=440:duration=6"
+        "-f lavfi -i testsrc2=size=720x1280:rate=30:duration=6"
+        " -f lavfi -i sine=frequency=440:duration=6"
         " -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest -movflags +faststart",
     ),
     (
