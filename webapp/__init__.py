@@ -24,6 +24,8 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(cfg.ROOT / "static"),
     )
     app.config.update(settings)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = 16 * 1024**2  # forms; media uploads get their own limit
     _secure_cookies(app)
 
     from webapp import cli, database, errors, extensions, htmx, security
@@ -32,6 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.init_app(app)
     security.init_app(app)
     htmx.init_app(app)
+    from webapp.media.storage import StreamingRequest
+
+    # After htmx-flask, which installs its own request class; ours extends it.
+    app.request_class = StreamingRequest
     errors.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)

@@ -1,0 +1,11 @@
+"""Media: upload videos and photos, see what TikTok will think of them, convert or delete them."""
+
+from flask import Blueprint
+
+from webapp.permissions import require_login
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+require_login(bp)
+
+# Importing the view module registers its routes on bp.
+from webapp.media import views  # noqa: E402,F401

@@ -1,0 +1,163 @@
+"""Media views: the list, streaming upload, the file itself, conversion and deletion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from webapp import htmx
+from webapp.db import db
+from webapp.extensions import csrf
+from webapp.media import bp
+from webapp.media.storage import convert_photo, path_of, store
+from webapp.models import Media, Post, PostMedia
+from webapp.pagination import paginate
+
+# Posts in these states still need their media.
+ACTIVE_POSTS = ("draft", "scheduled", "publishing", "needs_attention")
+
+
+def own_media(media_id: int) -> Media:
+    """Return the current user's media, or 404 (never another user's)."""
+    media = Media.get_or_none(
+        (Media.id == media_id) & (Media.owner == current_user.id) & (Media.status != "deleted")
+    )
+    if media is None:
+        abort(404)
+    return media
+
+
+def _done(endpoint: str = "media.index"):
+    location = url_for(endpoint)
+    if htmx.is_htmx():
+        # 200 with HX-Redirect: a 3xx would be followed inside the XHR and the header lost.
+        return htmx.redirect(make_response("", 200), location)
+    return redirect(location, code=303)
+
+
+@bp.route("/")
+def index():
+    """List the user's media, newest first, with the TikTok rules each file breaks."""
+    query = (
+        Media.select()
+        .where((Media.owner == current_user.id) & (Media.status != "deleted"))
+        .order_by(Media.created_at.desc(), Media.id.desc())
+    )
+    return render_template("media/index.html", page=paginate(query, request.args.get("page")))
+
+
+@bp.route("/upload", methods=["POST"])
+@csrf.exempt  # checked below, after sign-in, so strangers can't make us store a body first
+def upload():
+    """Receive files streamed to disk, probe each, and keep the readable ones."""
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
+    except ValidationError:
+        raise CSRFError("The CSRF token is missing or invalid.") from None
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        flash("Choose one or more videos or photos to upload.", "error")
+        return _done()
+    kept, refused = [], []
+    for item in files:
+        try:
+            media = store(Path(item.stream.name), item.filename, current_user.id)
+        except ValueError as exc:
+            refused.append(f"{item.filename}: {exc}")
+        else:
+            kept.append(media)
+        finally:
+            item.close()
+    if kept:
+        names = ", ".join(m.original_name for m in kept)
+        flawed = [m for m in kept if m.problems]
+        note = f" {len(flawed)} of them break a TikTok rule; see below." if flawed else ""
+        flash(f"Uploaded {names}.{note}", "success")
+    for message in refused:
+        flash(f"Not uploaded: {message}", "error")
+    return _done()
+
+
+@bp.route("/<int:media_id>/file")
+def file(media_id: int):
+    """Send the file (with Range support) for previews."""
+    media = own_media(media_id)
+    path = path_of(media)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path, mimetype=media.content_type, conditional=True, download_name=media.original_name
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/<int:media_id>/convert", methods=["POST"])
+def convert(media_id: int):
+    """Make a TikTok-ready JPEG copy of a photo (PNG, or larger than 1080 px); keep the original."""
+    media = own_media(media_id)
+    if media.kind != "photo" or not media.problems:
+        flash("This file doesn't need converting.", "info")
+        return _done()
+    try:
+        copy = convert_photo(media)
+    except Exception:  # noqa: BLE001 - ffmpeg failed on this file; say so plainly
+        flash(
+            f"“{media.original_name}” could not be converted. Try exporting it as JPEG yourself.",
+            "error",
+        )
+        return _done()
+    flash(f"Made a TikTok-ready copy, “{copy.original_name}”; the original is kept.", "success")
+    return _done()
+
+
+def _active_posts(media: Media) -> list[Post]:
+    return list(
+        Post.select()
+        .join(PostMedia)
+        .where((PostMedia.media == media.id) & Post.status.in_(ACTIVE_POSTS))
+        .distinct()
+    )
+
+
+@bp.route("/<int:media_id>/delete", methods=["GET", "POST"])
+def delete(media_id: int):
+    """Ask first; refuse while a post that isn't finished uses the file, naming it."""
+    media = own_media(media_id)
+    posts = _active_posts(media)
+    if request.method == "GET":
+        return render_template("media/delete.html", media=media, posts=posts)
+    if posts:
+        names = "; ".join(
+            f"“{p.caption[:40] or f'post #{p.id}'}” ({p.status_label.lower()})" for p in posts
+        )
+        flash(
+            f"“{media.original_name}” is used by {names}. Remove it from "
+            f"{'that post' if len(posts) == 1 else 'those posts'} or cancel "
+            f"{'it' if len(posts) == 1 else 'them'} first.",
+            "error",
+        )
+        return _done()
+    with db.atomic():
+        if media.post_links.exists():
+            # Finished posts keep their history; only the file goes.
+            media.status = "deleted"
+            media.save()
+        else:
+            media.delete_instance()
+    path_of(media).unlink(missing_ok=True)
+    flash(f"Deleted “{media.original_name}”.", "success")
+    return _done()
