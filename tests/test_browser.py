@@ -67,3 +67,40 @@ def test_phone_width_collapses_the_menu(live_server, chromium, admin):
     # Nothing overflows sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     context.close()
+
+
+def test_media_upload_through_the_page(live_server, page, admin, tmp_path):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    clip = tmp_path / "clip.mp4"
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=30:duration=2",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(clip),
+        ],
+        check=True,
+        timeout=60,
+    )
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/media/")
+    assert page.get_by_text("No media yet").is_visible()
+    page.get_by_label("Upload videos (MP4, MOV, WebM) or photos (JPEG, WebP)").set_input_files(
+        str(clip)
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_text("Uploaded clip.mp4.").wait_for(timeout=15_000)
+    row = page.locator("tbody tr").first
+    assert row.get_by_text("720×1280").is_visible() and row.get_by_text("✓ Meets them").is_visible()
