@@ -187,6 +187,8 @@ def _envelope(response: requests.Response) -> dict:
     body = _json(response)
     error = body.get("error") or {}
     code = str(error.get("code", "")) if isinstance(error, dict) else ""
+    data = body.get("data")
+    data = data if isinstance(data, dict) else {}
     if code != "ok":
         if not code:
             raise TransportError(
@@ -198,6 +200,6 @@ def _envelope(response: requests.Response) -> dict:
             str(error.get("message", "")),
             status=response.status_code,
             log_id=str(error.get("log_id", "")),
+            data=data,
         )
-    data = body.get("data")
-    return data if isinstance(data, dict) else {}
+    return data

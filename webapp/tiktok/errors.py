@@ -14,9 +14,16 @@ class TikTokError(Exception):
     """TikTok refused or failed a request; `code` is TikTok's error code."""
 
     def __init__(
-        self, code: str, message: str = "", *, status: int | None = None, log_id: str = ""
+        self,
+        code: str,
+        message: str = "",
+        *,
+        status: int | None = None,
+        log_id: str = "",
+        data: dict | None = None,
     ):
         super().__init__(f"{code}: {message}" if message else code)
+        self.data = data or {}  # creator_info still describes the creator when they can't post
         self.code = code
         self.message = message
         self.status = status

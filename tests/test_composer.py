@@ -1,0 +1,248 @@
+"""Create Post through the test client and the sandbox: the page, live checks, and submissions
+that are refused (422, nothing saved) or recorded with the user's consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests import accounts_flow as flow
+from tests.conftest import csrf_token, make_user
+from webapp.models import Account, Media, Post, PostEvent, PostMedia, PostTarget, utcnow
+
+
+def add_video(owner, duration_ms=30_000, problems=()):
+    return Media.create(
+        owner=owner,
+        kind="video",
+        original_name="clip.mp4",
+        stored_name=f"{owner.id}/{Media.select().count()}.mp4",
+        content_type="video/mp4",
+        container="mp4",
+        video_codec="h264",
+        duration_ms=duration_ms,
+        width=720,
+        height=1280,
+        fps=30,
+        problems=list(problems),
+    )
+
+
+@pytest.fixture(autouse=True)
+def audited(request):
+    """Most tests act as an audited app; the unaudited mode has its own test."""
+    if "tiktok" not in request.fixturenames and "maya" not in request.fixturenames:
+        return
+    request.getfixturevalue("tiktok")
+    from webapp.models import TikTokService
+
+    service = TikTokService.load()
+    service.audited = True
+    service.save()
+
+
+@pytest.fixture
+def maya(admin_client, tiktok):
+    flow.connect(admin_client)
+    return Account.get(Account.open_id == "sbx-open-maya")
+
+
+def form(account, media, **changes):
+    data = {
+        "accounts": str(account.id),
+        "post_type": "video",
+        "media": str(media.id),
+        "caption": "Hello #cadence",
+        f"a{account.id}-privacy": "PUBLIC_TO_EVERYONE",
+        "action": "post_now",
+    }
+    data.update({k.replace("ACC", f"a{account.id}"): v for k, v in changes.items()})
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def submit(client, data):
+    return client.post("/compose/", data={**data, "csrf_token": csrf_token(client, "/compose/")})
+
+
+def test_the_untouched_composer(admin_client, maya, admin):
+    add_video(admin)
+    page = admin_client.get("/compose/").get_data(as_text=True)
+    assert "Maya Rivers" in page and "@maya.rivers" in page
+    assert "Who can view this video" in page
+    assert '<option value="" selected disabled>Select who can view…</option>' in page
+    privacy = page.split(f'id="a{maya.id}-privacy"')[1].split("</select>")[0]
+    assert privacy.count(" selected") == 1  # the placeholder only: no privacy is preselected
+    for name in ("allow_comment", "allow_duet", "allow_stitch", "disclose", "is_aigc"):
+        tag = re.search(rf'<input[^>]*name="a{maya.id}-{name}"[^>]*>', page).group(0)
+        assert "checked" not in tag, name
+    assert "Disclose post content" in page and "Your brand" not in page
+    assert 'value="post_now" disabled' in page
+    assert "Choose who can view this video." in page
+    assert "By posting, you agree to TikTok&#39;s" in page and "Music Usage Confirmation" in page
+
+
+def test_live_check_of_one_panel_updates_it_and_the_buttons(admin_client, maya, admin):
+    video = add_video(admin)
+    token = csrf_token(admin_client, "/compose/")
+    data = form(maya, video, ACC__disclose="on")
+    data[f"a{maya.id}-disclose"] = "on"
+    reply = admin_client.post(
+        f"/compose/check?panel={maya.id}",
+        data=data,
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert (
+        html.startswith(f'\n<article class="panel" id="panel-{maya.id}"')
+        or f'id="panel-{maya.id}"' in html
+    )
+    assert "Your brand" in html and "Branded content" in html
+    assert 'id="actions" hx-swap-oob="true"' in html
+    assert "You need to indicate if your content promotes yourself, a third party, or both." in html
+
+
+def test_a_valid_post_is_recorded_with_consent(admin_client, maya, admin):
+    video = add_video(admin)
+    reply = submit(admin_client, form(maya, video, **{f"a{maya.id}-allow_comment": "on"}))
+    assert reply.status_code == 303
+    post = Post.get()
+    assert (post.status, post.caption) == ("scheduled", "Hello #cadence")
+    assert PostMedia.get().media_id == video.id
+    target = PostTarget.get()
+    assert (target.privacy_level, target.allow_comment, target.allow_duet) == (
+        "PUBLIC_TO_EVERYONE",
+        True,
+        False,
+    )
+    consent = PostEvent.get(PostEvent.kind == "consent")
+    assert (
+        consent.data["declaration"] == "By posting, you agree to TikTok's Music Usage Confirmation."
+    )
+    assert consent.data["user_email"] == admin.email
+    assert consent.data["post_info"]["disable_comment"] is False
+    assert consent.data["post_info"]["disable_duet"] is True
+    page = admin_client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "It can take a few minutes for your post to be processed" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ACC-privacy": "FOLLOWER_OF_CREATOR"}, "That visibility isn&#39;t available"),
+        (
+            {"ACC-privacy": "SELF_ONLY", "ACC-disclose": "on", "ACC-branded_content": "on"},
+            "Branded content visibility cannot be set to private.",
+        ),
+        ({"ACC-privacy": None}, "Choose who can view this video."),
+        ({"ACC-disclose": "on"}, "You need to indicate if your content promotes yourself"),
+        ({"caption": "x" * 2201}, "The caption is 1 character too long"),
+    ],
+)
+def test_crafted_submissions_get_422_and_nothing_is_saved(
+    admin_client, maya, admin, changes, message
+):
+    video = add_video(admin)
+    reply = submit(admin_client, form(maya, video, **changes))
+    assert reply.status_code == 422
+    assert message in reply.get_data(as_text=True)
+    assert "Nothing was posted or saved" in reply.get_data(as_text=True)
+    assert Post.select().count() == 0 and PostEvent.select().count() == 0
+
+
+def test_an_interaction_the_creator_disabled_is_refused(admin_client, tiktok, admin):
+    flow.connect(admin_client, creator="kenji.private")
+    kenji = Account.get()
+    video = add_video(admin)
+    data = form(
+        kenji, video, **{f"a{kenji.id}-privacy": "SELF_ONLY", f"a{kenji.id}-allow_duet": "on"}
+    )
+    reply = submit(admin_client, data)
+    assert reply.status_code == 422
+    assert "Duets are turned off for this account in TikTok." in reply.get_data(as_text=True)
+    assert Post.select().count() == 0
+
+
+def test_media_of_another_user_is_refused(app, admin_client, maya, db):
+    stranger = make_user("stranger@example.com")
+    theirs = add_video(stranger)
+    reply = submit(admin_client, form(maya, theirs))
+    assert reply.status_code == 422
+    assert "isn&#39;t yours or no longer exists" in reply.get_data(as_text=True)
+    assert Post.select().count() == 0
+
+
+def test_a_video_longer_than_the_creators_limit_says_by_how_much(admin_client, tiktok, admin):
+    flow.connect(admin_client, creator="lena.quiet")
+    lena = Account.get()
+    video = add_video(admin, duration_ms=75_000)
+    page = admin_client.get(
+        "/compose/", query_string={"accounts": lena.id, "media": video.id}
+    ).get_data(as_text=True)
+    assert "This video is 15 s longer than this account&#39;s limit of 60 s." in page
+
+
+def test_a_creator_who_cant_post_is_blocked(admin_client, tiktok, admin):
+    flow.connect(admin_client, creator="omar.paused")
+    omar = Account.get()
+    video = add_video(admin)
+    reply = submit(admin_client, form(omar, video))
+    assert reply.status_code == 422
+    assert "Please try again later." in reply.get_data(as_text=True)
+
+
+def test_schedule_in_the_users_zone(admin_client, maya, admin, db):
+    admin.timezone = "Europe/Berlin"
+    admin.save()
+    video = add_video(admin)
+    local = (utcnow() + dt.timedelta(days=2)).replace(hour=9, minute=30, second=0)
+    reply = submit(
+        admin_client,
+        form(maya, video, action="schedule", schedule_at=local.strftime("%Y-%m-%dT%H:%M")),
+    )
+    assert reply.status_code == 303
+    post = Post.get()
+    offset = 1 if local.month in (11, 12, 1, 2, 3) else 2
+    assert post.scheduled_at == local - dt.timedelta(hours=offset)
+    assert "(Europe/Berlin)" in admin_client.get(reply.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Choose the date and time to post at."),
+        ("2020-01-01T10:00", "at least a minute from now"),
+    ],
+)
+def test_bad_schedule_times_are_refused(admin_client, maya, admin, value, message):
+    video = add_video(admin)
+    reply = submit(admin_client, form(maya, video, action="schedule", schedule_at=value))
+    assert reply.status_code == 422 and message in reply.get_data(as_text=True)
+    assert Post.select().count() == 0
+
+
+def test_an_incomplete_draft_can_be_saved(admin_client, maya, admin):
+    video = add_video(admin)
+    reply = submit(
+        admin_client, form(maya, video, action="save_draft", **{f"a{maya.id}-privacy": None})
+    )
+    assert reply.status_code == 303
+    post = Post.get()
+    assert post.status == "draft" and post.consent_at is None
+    assert PostEvent.select().count() == 0
+
+
+def test_unaudited_apps_offer_only_only_me(admin_client, maya, admin):
+    from webapp.models import TikTokService
+
+    service = TikTokService.load()
+    service.audited = False
+    service.save()
+    video = add_video(admin)
+    page = admin_client.get("/compose/", query_string={"accounts": maya.id, "media": video.id})
+    html = page.get_data(as_text=True)
+    assert ">Only me</option>" in html and ">Everyone</option>" not in html
+    assert "the TikTok account itself must be set to private" in html
+    assert submit(admin_client, form(maya, video)).status_code == 422

@@ -1,0 +1,287 @@
+"""Create Post views: the page, the live check (htmx), and the submission (same rules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.composer import bp
+from webapp.composer.creators import creator_for
+from webapp.composer.form import ComposerInput, parse
+from webapp.db import db
+from webapp.extensions import get_redis
+from webapp.models import (
+    Account,
+    AppSettings,
+    Media,
+    Post,
+    PostEvent,
+    PostMedia,
+    PostTarget,
+    TikTokService,
+    utcnow,
+)
+from webapp.tiktok.accounts import client_for
+from webapp.tiktok.composer import (
+    PROCESSING_NOTICE,
+    Decision,
+    MediaFacts,
+    decide,
+    utf16_len,
+)
+from webapp.timezones import to_utc, zone_for
+
+
+def _declaration_parts(decision_text: str, links) -> list[tuple[str, str]]:
+    """Split the declaration into (text, url) pieces so templates can link them."""
+    parts = [(decision_text, "")]
+    for link in links:
+        out = []
+        for text, url in parts:
+            if url or link.text not in text:
+                out.append((text, url))
+                continue
+            before, after = text.split(link.text, 1)
+            out += [(before, ""), (link.text, link.url), (after, "")]
+        parts = out
+    return [p for p in parts if p[0]]
+
+
+def _media(data: ComposerInput) -> tuple[list[Media], MediaFacts | None, str]:
+    if not data.media_ids:
+        return [], None, ""
+    rows = {
+        m.id: m
+        for m in Media.select().where(
+            Media.id.in_(data.media_ids)
+            & (Media.owner == current_user.id)
+            & (Media.status != "deleted")
+        )
+    }
+    if len(rows) != len(data.media_ids):
+        return [], None, "One of the chosen files isn't yours or no longer exists. Choose again."
+    ordered = [rows[i] for i in data.media_ids]
+    kinds = {m.kind for m in ordered}
+    problems = tuple(p for m in ordered for p in (m.problems or []))
+    if data.post_type == "video":
+        first = ordered[0]
+        extra = ("A video post has one video.",) if len(ordered) > 1 else ()
+        return (
+            ordered,
+            MediaFacts(kind=first.kind, duration_ms=first.duration_ms, problems=problems + extra),
+            "",
+        )
+    kind = "photo" if kinds == {"photo"} else "video"
+    return ordered, MediaFacts(kind=kind, count=len(ordered), problems=problems), ""
+
+
+def compose(data: ComposerInput, *, only: int | None = None) -> dict:
+    """Decide every selected account's panel and the page's overall state."""
+    service = TikTokService.load()
+    settings = AppSettings.load()
+    accounts = list(
+        Account.select()
+        .where((Account.owner == current_user.id) & (Account.status != "disconnected"))
+        .order_by(Account.display_name)
+    )
+    mine = {a.id: a for a in accounts}
+    chosen_media, facts, media_problem = _media(data)
+    errors = []
+    if not data.account_ids:
+        errors.append("Choose at least one account to post to.")
+    if any(i not in mine for i in data.account_ids):
+        errors.append("One of the chosen accounts isn't yours or is disconnected. Choose again.")
+    if media_problem:
+        errors.append(media_problem)
+    client = client_for(service, current_app.config) if service.is_configured else None
+    panels: list[tuple[Account, Decision]] = []
+    for account_id in data.account_ids:
+        account = mine.get(account_id)
+        if account is None or (only is not None and account_id != only):
+            continue
+        creator, problem = (
+            (None, "TikTok isn't set up yet.")
+            if client is None
+            else creator_for(account, client=client, redis=get_redis())
+        )
+        decision = decide(
+            creator=creator,
+            media=facts,
+            post_type=data.post_type,
+            share_type=service.share_type,
+            audited=service.audited,
+            choices=data.choices[account_id],
+        )
+        if creator is None:
+            decision.blocked = problem
+            decision.errors = [problem]
+        panels.append((account, decision))
+    reasons = errors + [f"{_name(a)}: {e}" for a, d in panels for e in d.errors]
+    branded = any(d.branded_content and d.branded_content.checked for _, d in panels)
+    sample = next((d for _, d in panels if d.declaration), None)
+    declaration = _declaration_parts(sample.declaration, sample.declaration_links) if sample else []
+    if branded and sample and not (sample.branded_content and sample.branded_content.checked):
+        branded_one = next(d for _, d in panels if d.branded_content and d.branded_content.checked)
+        declaration = _declaration_parts(branded_one.declaration, branded_one.declaration_links)
+    zone = zone_for(current_user, settings.timezone)
+    return {
+        "data": data,
+        "accounts": accounts,
+        "panels": panels,
+        "service": service,
+        "media_choices": list(
+            Media.select()
+            .where((Media.owner == current_user.id) & (Media.status != "deleted"))
+            .order_by(Media.created_at.desc())
+        ),
+        "chosen_media": chosen_media,
+        "reasons": reasons,
+        "allowed": bool(panels) and not reasons,
+        "declaration": declaration,
+        "zone": zone,
+        "caption_used": utf16_len(data.caption),
+        "caption_limit": 90 if data.post_type == "photo" else 2200,
+        "description_used": utf16_len(data.description),
+    }
+
+
+def _name(account: Account) -> str:
+    return f"@{account.username}" if account.username else account.display_name
+
+
+@bp.route("/", methods=["GET"])
+def create():
+    """Show the composer (nothing chosen: no privacy, interactions off, disclosure off)."""
+    data = parse(request.args)
+    if not data.account_ids:
+        connected = Account.select(Account.id).where(
+            (Account.owner == current_user.id) & (Account.status == "connected")
+        )
+        if connected.count() == 1:
+            # One account: choose it already (its settings still start untouched).
+            args = request.args.copy()
+            args["accounts"] = str(connected.get().id)
+            data = parse(args)
+    return render_template("composer/create.html", **compose(data))
+
+
+@bp.route("/check", methods=["POST"])
+def check():
+    """Re-decide after a change: one panel when a panel changed, else everything (htmx)."""
+    data = parse(request.form)
+    only = request.args.get("panel", type=int)
+    context = compose(data, only=only)
+    if request.args.get("full"):
+        return render_template("composer/_form.html", **context)
+    if only is not None:
+        full = compose(data)  # the buttons depend on every panel
+        context.update(
+            reasons=full["reasons"], allowed=full["allowed"], declaration=full["declaration"]
+        )
+        return render_template("composer/_check_panel.html", **context)
+    return render_template("composer/_check_all.html", **context)
+
+
+def _schedule_time(data: ComposerInput, zone) -> tuple[dt.datetime | None, str]:
+    if data.action != "schedule":
+        return utcnow(), ""
+    try:
+        local = dt.datetime.fromisoformat(data.schedule_at)
+    except ValueError:
+        return None, "Choose the date and time to post at."
+    when = to_utc(local.replace(tzinfo=None), zone)
+    if when <= utcnow() + dt.timedelta(minutes=1):
+        return None, "Choose a time at least a minute from now."
+    if when > utcnow() + dt.timedelta(days=365):
+        return None, "Choose a time within the next year."
+    return when.replace(second=0), ""
+
+
+@bp.route("/", methods=["POST"])
+def submit():
+    """Run the same decision once more; refuse (422) or record the post and everyone's consent."""
+    data = parse(request.form)
+    if not data.action:
+        data.action = "save_draft"
+    context = compose(data)
+    if data.action == "save_draft":
+        reasons = [r for r in context["reasons"] if "isn't yours" in r]
+        if not data.account_ids and not data.media_ids and not data.caption.strip():
+            reasons.append("There is nothing to save yet.")
+        when = None
+    else:
+        when, problem = _schedule_time(data, context["zone"])
+        reasons = context["reasons"] + ([problem] if problem else [])
+    if reasons:
+        context["reasons"] = reasons
+        context["allowed"] = False
+        context["refused"] = True
+        return render_template("composer/create.html", **context), 422
+    post = _save(data, context, when)
+    if data.action == "save_draft":
+        flash("Draft saved.", "success")
+    elif data.action == "schedule":
+        local = when.replace(tzinfo=dt.UTC).astimezone(context["zone"])
+        flash(f"Scheduled for {local:%Y-%m-%d %H:%M} ({context['zone'].key}).", "success")
+    else:
+        flash("Sent for publishing. " + PROCESSING_NOTICE, "success")
+    return redirect(
+        url_for("posts.index", status="drafts" if post.status == "draft" else None), code=303
+    )
+
+
+def _save(data: ComposerInput, context: dict, when: dt.datetime | None) -> Post:
+    draft = data.action == "save_draft"
+    now = utcnow()
+    with db.atomic():
+        post = Post.create(
+            author=current_user.id,
+            post_type=data.post_type,
+            caption=data.caption,
+            description=data.description if data.post_type == "photo" else "",
+            cover_timestamp_ms=data.cover_timestamp_ms,
+            status="draft" if draft else "scheduled",
+            scheduled_at=when,
+            consent_at=None if draft else now,
+        )
+        for position, media in enumerate(context["chosen_media"]):
+            PostMedia.create(post=post, media=media, position=position)
+        mine = {a.id for a in context["accounts"]}
+        decided = {a.id: d for a, d in context["panels"]}
+        for account_id in data.account_ids:
+            if account_id not in mine:
+                continue
+            c = data.choices[account_id]
+            target = PostTarget.create(
+                post=post,
+                account=account_id,
+                status=post.status,
+                privacy_level=c.privacy,
+                allow_comment=c.allow_comment,
+                allow_duet=c.allow_duet,
+                allow_stitch=c.allow_stitch,
+                disclose=c.disclose,
+                brand_organic=c.disclose and c.your_brand,
+                brand_content=c.disclose and c.branded_content,
+                is_aigc=c.is_aigc,
+            )
+            if not draft:
+                decision = decided[account_id]
+                PostEvent.create(
+                    post=post,
+                    target=target,
+                    kind="consent",
+                    data={
+                        "user_id": current_user.id,
+                        "user_email": current_user.email,
+                        "at": now.isoformat(),
+                        "action": data.action,
+                        "declaration": decision.declaration,
+                        "post_info": decision.post_info,
+                        "share_type": decision.share_type,
+                    },
+                    message=f"{current_user.display_name} confirmed: “{decision.declaration}”",
+                )
+    return post
