@@ -119,6 +119,8 @@ def compose(data: ComposerInput, *, only: int | None = None) -> dict:
             decision.errors = [problem]
         panels.append((account, decision))
     reasons = errors + [f"{_name(a)}: {e}" for a, d in panels for e in d.errors]
+    # The hover text is TikTok's sentence itself (e.g. the disclosure one), not our list item.
+    hover = next(iter(errors + [e for _, d in panels for e in d.errors]), "")
     branded = any(d.branded_content and d.branded_content.checked for _, d in panels)
     sample = next((d for _, d in panels if d.declaration), None)
     declaration = _declaration_parts(sample.declaration, sample.declaration_links) if sample else []
@@ -138,6 +140,7 @@ def compose(data: ComposerInput, *, only: int | None = None) -> dict:
         ),
         "chosen_media": chosen_media,
         "reasons": reasons,
+        "hover": hover,
         "allowed": bool(panels) and not reasons,
         "declaration": declaration,
         "zone": zone,
@@ -178,7 +181,10 @@ def check():
     if only is not None:
         full = compose(data)  # the buttons depend on every panel
         context.update(
-            reasons=full["reasons"], allowed=full["allowed"], declaration=full["declaration"]
+            reasons=full["reasons"],
+            hover=full["hover"],
+            allowed=full["allowed"],
+            declaration=full["declaration"],
         )
         return render_template("composer/_check_panel.html", **context)
     return render_template("composer/_check_all.html", **context)

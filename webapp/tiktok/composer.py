@@ -264,7 +264,7 @@ def decide(
 
     # Media.
     if media is None:
-        errors.append("Choose a photo or video to post." if photo else "Choose a video to post.")
+        errors.append("Choose the photos to post." if photo else "Choose a video to post.")
     else:
         if media.kind != post_type:
             errors.append("Photo posts need photos." if photo else "Video posts need a video.")

@@ -1,0 +1,148 @@
+"""The composer in a real browser: every interaction TikTok's auditors check, live over htmx."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import accounts_flow as flow
+from tests.test_browser import sign_in
+from tests.test_composer import add_video
+from webapp.models import Account, TikTokService
+
+pytestmark = pytest.mark.browser
+
+HOVER_NEED = "You need to indicate if your content promotes yourself, a third party, or both."
+
+
+def settled(page) -> None:
+    """Wait until htmx has no request in flight (each change swaps the panel)."""
+    page.wait_for_timeout(50)
+    page.wait_for_function("!document.querySelector('.htmx-request')")
+
+
+@pytest.fixture
+def settings(settings, sandbox_server):
+    """Point the app at the sandbox in its config too, so the CSP admits its avatars."""
+    return {
+        **settings,
+        "TIKTOK_AUTH_BASE_URL": sandbox_server.url,
+        "TIKTOK_API_BASE_URL": sandbox_server.url,
+    }
+
+
+def real_video(owner, app):
+    """A media row with a real file behind it, for the preview."""
+    import subprocess
+    from pathlib import Path
+
+    import imageio_ffmpeg
+
+    video = add_video(owner)
+    path = Path(app.config["MEDIA_ROOT"]) / video.stored_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=720x1280:rate=30:duration=1",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return video
+
+
+@pytest.fixture
+def ready(app, admin_client, tiktok, admin):
+    service = TikTokService.load()
+    service.audited = True
+    service.save()
+    flow.connect(admin_client)
+    return Account.get(), real_video(admin, app)
+
+
+def test_the_five_points_live(live_server, page, admin, ready):
+    account, video = ready
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    panel = page.locator(f"#panel-{account.id}")
+    post_now = page.get_by_role("button", name="Post now")
+    privacy = panel.get_by_label("Who can view this video")
+    # Point 1: the nickname; point 2b: no privacy chosen, nothing can be posted yet.
+    assert panel.get_by_text("Maya Rivers").is_visible()
+    assert privacy.input_value() == "" and post_now.is_disabled()
+    # Point 2c: interactions start unchecked.
+    for label in ("Allow Comment", "Allow Duet", "Allow Stitch"):
+        assert not panel.get_by_label(label).is_checked()
+    privacy.select_option("PUBLIC_TO_EVERYONE")
+    page.wait_for_function("!document.querySelector('button[value=post_now]').disabled")
+    # Point 3: disclosure on with nothing ticked blocks the buttons with the required hover text.
+    page.locator(f"#panel-{account.id}").get_by_label("Disclose post content").check()
+    page.locator(f"#panel-{account.id}").get_by_label("Your brand").wait_for()
+    assert post_now.is_disabled()
+    assert page.locator("#actions span[title]").first.get_attribute("title") == HOVER_NEED
+    panel = page.locator(f"#panel-{account.id}")
+    panel.get_by_label("Your brand").check()
+    page.get_by_text("Your photo/video will be labeled as 'Promotional content'").wait_for()
+    assert page.get_by_text(
+        "By posting, you agree to TikTok's Music Usage Confirmation."
+    ).is_visible()
+    page.locator(f"#panel-{account.id}").get_by_label("Branded content").check()
+    page.get_by_text("Your photo/video will be labeled as 'Paid partnership'").wait_for()
+    assert page.locator(".declaration").inner_text() == (
+        "By posting, you agree to TikTok's Branded Content Policy and Music Usage Confirmation."
+    )
+    # Point 3b: Branded content disables "Only me", with the required hover text.
+    only_me = page.locator(f"#a{account.id}-privacy option[value=SELF_ONLY]")
+    assert only_me.is_disabled()
+    assert only_me.get_attribute("title") == "Branded content visibility cannot be set to private."
+    # ...and "Only me" first disables Branded content.
+    page.locator(f"#panel-{account.id}").get_by_label("Branded content").uncheck()
+    settled(page)
+    page.locator(f"#a{account.id}-privacy").select_option("SELF_ONLY")
+    settled(page)
+    page.locator(f"#panel-{account.id} label.greyed", has_text="Branded content").wait_for()
+    assert page.locator(f"#panel-{account.id}").get_by_label("Branded content").is_disabled()
+    # The caption counter counts UTF-16 units live.
+    page.get_by_label("Caption").fill("😀😀 hi")
+    page.get_by_text("7 / 2200").wait_for()
+
+
+def test_private_creator_greys_duet_and_stitch(live_server, page, app, admin, admin_client, tiktok):
+    flow.connect(admin_client, creator="kenji.private")
+    account = Account.get()
+    video = real_video(admin, app)
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    panel = page.locator(f"#panel-{account.id}")
+    assert (
+        panel.get_by_label("Allow Duet").is_disabled()
+        and panel.get_by_label("Allow Stitch").is_disabled()
+    )
+    assert not panel.get_by_label("Allow Comment").is_disabled()
+    assert panel.get_by_text("Duets are turned off for this account in TikTok.").is_visible()
+
+
+def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready):
+    account, _video = ready
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/")
+    page.get_by_label("Photos", exact=True).check()
+    page.get_by_label("Description").wait_for()
+    panel = page.locator(f"#panel-{account.id}")
+    assert panel.get_by_label("Allow Comment").count() == 1
+    assert (
+        panel.get_by_label("Allow Duet").count() == 0
+        and panel.get_by_label("Allow Stitch").count() == 0
+    )
+    page.screenshot(path="/tmp/composer-photo.png", full_page=True)
