@@ -77,7 +77,7 @@ def _media(data: ComposerInput) -> tuple[list[Media], MediaFacts | None, str]:
     return ordered, MediaFacts(kind=kind, count=len(ordered), problems=problems), ""
 
 
-def compose(data: ComposerInput, *, only: int | None = None) -> dict:
+def compose(data: ComposerInput) -> dict:
     """Decide every selected account's panel and the page's overall state."""
     service = TikTokService.load()
     settings = AppSettings.load()
@@ -99,7 +99,7 @@ def compose(data: ComposerInput, *, only: int | None = None) -> dict:
     panels: list[tuple[Account, Decision]] = []
     for account_id in data.account_ids:
         account = mine.get(account_id)
-        if account is None or (only is not None and account_id != only):
+        if account is None:
             continue
         creator, problem = (
             (None, "TikTok isn't set up yet.")
@@ -175,17 +175,12 @@ def check():
     """Re-decide after a change: one panel when a panel changed, else everything (htmx)."""
     data = parse(request.form)
     only = request.args.get("panel", type=int)
-    context = compose(data, only=only)
+    # Every panel is decided (the buttons depend on all of them); only the changed one is sent.
+    context = compose(data)
     if request.args.get("full"):
         return render_template("composer/_form.html", **context)
     if only is not None:
-        full = compose(data)  # the buttons depend on every panel
-        context.update(
-            reasons=full["reasons"],
-            hover=full["hover"],
-            allowed=full["allowed"],
-            declaration=full["declaration"],
-        )
+        context["panels"] = [(a, d) for a, d in context["panels"] if a.id == only]
         return render_template("composer/_check_panel.html", **context)
     return render_template("composer/_check_all.html", **context)
 
