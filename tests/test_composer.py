@@ -246,3 +246,52 @@ def test_unaudited_apps_offer_only_only_me(admin_client, maya, admin):
     assert ">Only me</option>" in html and ">Everyone</option>" not in html
     assert "the TikTok account itself must be set to private" in html
     assert submit(admin_client, form(maya, video)).status_code == 422
+
+
+def test_a_draft_reopens_and_becomes_a_scheduled_post(admin_client, maya, admin):
+    video = add_video(admin)
+    submit(
+        admin_client,
+        form(
+            maya,
+            video,
+            action="save_draft",
+            **{f"a{maya.id}-privacy": None, f"a{maya.id}-allow_comment": "on"},
+        ),
+    )
+    post = Post.get()
+    page = admin_client.get(f"/compose/{post.id}/edit").get_data(as_text=True)
+    assert "Edit post" in page and f'name="post_id" value="{post.id}"' in page
+    assert re.search(rf'<input[^>]*name="a{maya.id}-allow_comment"[^>]*checked', page)
+    data = form(maya, video, post_id=str(post.id), caption="Now ready")
+    assert submit(admin_client, data).status_code == 303
+    assert Post.select().count() == 1
+    post = Post.get()
+    assert (post.status, post.caption) == ("scheduled", "Now ready")
+    assert PostTarget.select().count() == 1 and PostEvent.get(PostEvent.kind == "consent")
+
+
+def test_posts_being_published_or_of_others_cannot_be_edited(app, admin_client, maya, admin):
+    video = add_video(admin)
+    submit(admin_client, form(maya, video))
+    post = Post.get()
+    post.status = "publishing"
+    post.save()
+    assert admin_client.get(f"/compose/{post.id}/edit").status_code == 404
+    assert submit(admin_client, form(maya, video, post_id=str(post.id))).status_code == 404
+
+
+def test_the_daily_cap_is_warned_before_confirming(admin_client, maya, admin):
+    video = add_video(admin)
+    for i in range(15):
+        p = Post.create(
+            author=admin,
+            caption=f"p{i}",
+            status="scheduled",
+            scheduled_at=utcnow() + dt.timedelta(hours=1, minutes=i),
+        )
+        PostTarget.create(post=p, account=maya, status="scheduled")
+    page = admin_client.get("/compose/", query_string={"accounts": maya.id, "media": video.id})
+    assert "@maya.rivers would have 16 posts within 24 hours of this one" in page.get_data(
+        as_text=True
+    )

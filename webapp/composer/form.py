@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from werkzeug.datastructures import MultiDict
 
+from webapp.models import PostMedia as PostMediaOrder
 from webapp.tiktok.composer import Choices
 
 ACTIONS = {"post_now", "schedule", "save_draft"}
@@ -39,6 +41,43 @@ class ComposerInput:
     choices: dict[int, Choices] = field(default_factory=dict)
     schedule_at: str = ""
     action: str = ""
+    post_id: int | None = None  # editing a draft or a scheduled post
+
+
+def from_post(post, zone) -> MultiDict:
+    """Return the form a saved draft or scheduled post was made from, to edit it."""
+    form = MultiDict(
+        {
+            "post_type": post.post_type,
+            "caption": post.caption,
+            "description": post.description,
+            "post_id": str(post.id),
+        }
+    )
+    if post.cover_timestamp_ms is not None:
+        form["cover_timestamp_ms"] = str(post.cover_timestamp_ms)
+    if post.scheduled_at and post.status == "scheduled":
+        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
+        form["schedule_at"] = local.strftime("%Y-%m-%dT%H:%M")
+    for link in post.media_links.order_by(PostMediaOrder.position):
+        form.add("media", str(link.media_id))
+    for target in post.targets:
+        prefix = f"a{target.account_id}-"
+        form.add("accounts", str(target.account_id))
+        if target.privacy_level:
+            form[prefix + "privacy"] = target.privacy_level
+        for name, value in (
+            ("allow_comment", target.allow_comment),
+            ("allow_duet", target.allow_duet),
+            ("allow_stitch", target.allow_stitch),
+            ("disclose", target.disclose),
+            ("your_brand", target.brand_organic),
+            ("branded_content", target.brand_content),
+            ("is_aigc", target.is_aigc),
+        ):
+            if value:
+                form[prefix + name] = "on"
+    return form
 
 
 def parse(form: MultiDict) -> ComposerInput:
@@ -52,6 +91,7 @@ def parse(form: MultiDict) -> ComposerInput:
         cover_timestamp_ms=_int_or_none(form.get("cover_timestamp_ms")),
         schedule_at=form.get("schedule_at", "").strip(),
         action=form.get("action", "") if form.get("action") in ACTIONS else "",
+        post_id=_int_or_none(form.get("post_id")),
     )
     for account_id in data.account_ids:
         prefix = f"a{account_id}-"

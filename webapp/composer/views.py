@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.composer import bp
 from webapp.composer.creators import creator_for
-from webapp.composer.form import ComposerInput, parse
+from webapp.composer.form import ComposerInput, from_post, parse
 from webapp.db import db
 from webapp.extensions import get_redis
 from webapp.models import (
@@ -128,7 +128,9 @@ def compose(data: ComposerInput) -> dict:
         branded_one = next(d for _, d in panels if d.branded_content and d.branded_content.checked)
         declaration = _declaration_parts(branded_one.declaration, branded_one.declaration_links)
     zone = zone_for(current_user, settings.timezone)
+    warnings = _cap_warnings(data, [a for a, _ in panels], zone, service.audited)
     return {
+        "warnings": warnings,
         "data": data,
         "accounts": accounts,
         "panels": panels,
@@ -150,6 +152,51 @@ def compose(data: ComposerInput) -> dict:
     }
 
 
+DAILY_POSTS_PER_CREATOR = 15
+UNAUDITED_DAILY_USERS = 5
+LIVE = ("scheduled", "publishing", "published")
+
+
+def _planned_time(data: ComposerInput, zone) -> dt.datetime:
+    try:
+        return to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
+    except ValueError:
+        return utcnow()
+
+
+def _cap_warnings(data: ComposerInput, accounts: list[Account], zone, audited: bool) -> list[str]:
+    """Warn (without blocking) when TikTok's daily caps are likely to refuse this post."""
+    if not accounts:
+        return []
+    when = _planned_time(data, zone)
+    window = (Post.scheduled_at > when - dt.timedelta(hours=24)) & (
+        Post.scheduled_at < when + dt.timedelta(hours=24)
+    )
+    others = (
+        PostTarget.select()
+        .join(Post)
+        .where(window & PostTarget.status.in_(LIVE) & (Post.id != (data.post_id or 0)))
+    )
+    warnings = []
+    for account in accounts:
+        count = others.where(PostTarget.account == account.id).count()
+        if count + 1 > DAILY_POSTS_PER_CREATOR:
+            warnings.append(
+                f"{_name(account)} would have {count + 1} posts within 24 hours of this one; "
+                f"TikTok allows about {DAILY_POSTS_PER_CREATOR} a day per creator "
+                "and may refuse the rest."
+            )
+    if not audited:
+        posting = {t.account_id for t in others.select(PostTarget.account)}
+        new = [a for a in accounts if a.id not in posting]
+        if new and len(posting) + len(new) > UNAUDITED_DAILY_USERS:
+            warnings.append(
+                f"Until the audit passes, TikTok lets at most {UNAUDITED_DAILY_USERS} accounts "
+                f"post through this app in 24 hours; this would make {len(posting) + len(new)}."
+            )
+    return warnings
+
+
 def _name(account: Account) -> str:
     return f"@{account.username}" if account.username else account.display_name
 
@@ -168,6 +215,27 @@ def create():
             args["accounts"] = str(connected.get().id)
             data = parse(args)
     return render_template("composer/create.html", **compose(data))
+
+
+EDITABLE = ("draft", "scheduled")
+
+
+def editable_post(post_id: int) -> Post:
+    """Return the user's draft or scheduled post, or 404."""
+    post = Post.get_or_none(
+        (Post.id == post_id) & (Post.author == current_user.id) & Post.status.in_(EDITABLE)
+    )
+    if post is None:
+        abort(404)
+    return post
+
+
+@bp.route("/<int:post_id>/edit")
+def edit(post_id: int):
+    """Reopen a draft, or a scheduled post that hasn't started publishing, in the composer."""
+    post = editable_post(post_id)
+    zone = zone_for(current_user, AppSettings.load().timezone)
+    return render_template("composer/create.html", **compose(parse(from_post(post, zone))))
 
 
 @bp.route("/check", methods=["POST"])
@@ -206,6 +274,7 @@ def submit():
     data = parse(request.form)
     if not data.action:
         data.action = "save_draft"
+    existing = editable_post(data.post_id) if data.post_id is not None else None
     context = compose(data)
     if data.action == "save_draft":
         reasons = [r for r in context["reasons"] if "isn't yours" in r]
@@ -220,7 +289,7 @@ def submit():
         context["allowed"] = False
         context["refused"] = True
         return render_template("composer/create.html", **context), 422
-    post = _save(data, context, when)
+    post = _save(data, context, when, existing)
     if data.action == "save_draft":
         flash("Draft saved.", "success")
     elif data.action == "schedule":
@@ -233,20 +302,29 @@ def submit():
     )
 
 
-def _save(data: ComposerInput, context: dict, when: dt.datetime | None) -> Post:
+def _save(
+    data: ComposerInput, context: dict, when: dt.datetime | None, existing: Post | None
+) -> Post:
     draft = data.action == "save_draft"
     now = utcnow()
     with db.atomic():
-        post = Post.create(
-            author=current_user.id,
-            post_type=data.post_type,
-            caption=data.caption,
-            description=data.description if data.post_type == "photo" else "",
-            cover_timestamp_ms=data.cover_timestamp_ms,
-            status="draft" if draft else "scheduled",
-            scheduled_at=when,
-            consent_at=None if draft else now,
-        )
+        post = existing or Post(author=current_user.id)
+        if existing is not None:
+            # An edit replaces what was chosen; the post keeps its id and its timeline.
+            PostEvent.update(target=None).where(PostEvent.post == post.id).execute()
+            PostMedia.delete().where(PostMedia.post == post.id).execute()
+            PostTarget.delete().where(PostTarget.post == post.id).execute()
+            PostEvent.create(
+                post=post, kind="edited", message=f"Edited by {current_user.display_name}"
+            )
+        post.post_type = data.post_type
+        post.caption = data.caption
+        post.description = data.description if data.post_type == "photo" else ""
+        post.cover_timestamp_ms = data.cover_timestamp_ms
+        post.status = "draft" if draft else "scheduled"
+        post.scheduled_at = when
+        post.consent_at = None if draft else now
+        post.save()
         for position, media in enumerate(context["chosen_media"]):
             PostMedia.create(post=post, media=media, position=position)
         mine = {a.id for a in context["accounts"]}
