@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import accounts_flow as flow
 from tests.test_browser import sign_in
@@ -17,7 +18,8 @@ HOVER_NEED = "You need to indicate if your content promotes yourself, a third pa
 def settled(page) -> None:
     """Wait until htmx has no request in flight (each change swaps the panel)."""
     page.wait_for_timeout(50)
-    page.wait_for_function("!document.querySelector('.htmx-request')")
+    # Locator waits, not wait_for_function: the page's CSP forbids evaluating strings.
+    page.locator(".htmx-request").first.wait_for(state="detached")
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def test_the_five_points_live(live_server, page, admin, ready):
     for label in ("Allow Comment", "Allow Duet", "Allow Stitch"):
         assert not panel.get_by_label(label).is_checked()
     privacy.select_option("PUBLIC_TO_EVERYONE")
-    page.wait_for_function("!document.querySelector('button[value=post_now]').disabled")
+    expect(post_now).to_be_enabled()
     # Point 3: disclosure on with nothing ticked blocks the buttons with the required hover text.
     page.locator(f"#panel-{account.id}").get_by_label("Disclose post content").check()
     page.locator(f"#panel-{account.id}").get_by_label("Your brand").wait_for()

@@ -10,6 +10,7 @@ import pytest
 
 from tests import accounts_flow as flow
 from tests.conftest import csrf_token, make_user
+from tests.test_mediafacts import files  # noqa: F401 - generated sample files
 from webapp.models import Account, Media, Post, PostEvent, PostMedia, PostTarget, utcnow
 
 
@@ -295,3 +296,18 @@ def test_the_daily_cap_is_warned_before_confirming(admin_client, maya, admin):
     assert "@maya.rivers would have 16 posts within 24 hours of this one" in page.get_data(
         as_text=True
     )
+
+
+def test_cover_frames_are_offered_and_the_choice_is_sent(admin_client, maya, files):  # noqa: F811
+    from tests.test_media import upload
+
+    upload(admin_client, (files["good"], "clip.mp4"))
+    video = Media.get()
+    page = admin_client.get("/compose/", query_string={"accounts": maya.id, "media": video.id})
+    stamps = re.findall(r'name="cover_timestamp_ms" value="(\d+)"', page.get_data(as_text=True))
+    assert len(stamps) == 6 and stamps == sorted(stamps, key=int)
+    frame = admin_client.get(f"/media/{video.id}/frame/{stamps[2]}.jpg")
+    assert frame.status_code == 200 and frame.data[:3] == b"\xff\xd8\xff"
+    submit(admin_client, form(maya, video, cover_timestamp_ms=stamps[2]))
+    consent = PostEvent.get(PostEvent.kind == "consent")
+    assert consent.data["post_info"]["video_cover_timestamp_ms"] == int(stamps[2])

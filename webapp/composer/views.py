@@ -12,6 +12,7 @@ from webapp.composer.creators import creator_for
 from webapp.composer.form import ComposerInput, from_post, parse
 from webapp.db import db
 from webapp.extensions import get_redis
+from webapp.media.storage import cover_frames
 from webapp.models import (
     Account,
     AppSettings,
@@ -141,6 +142,9 @@ def compose(data: ComposerInput) -> dict:
             .order_by(Media.created_at.desc())
         ),
         "chosen_media": chosen_media,
+        "cover_frames": cover_frames(chosen_media[0])
+        if data.post_type == "video" and chosen_media
+        else [],
         "reasons": reasons,
         "hover": hover,
         "allowed": bool(panels) and not reasons,

@@ -150,3 +150,52 @@ def convert_photo(media: Media) -> Media:
         )
         stem = Path(media.original_name).stem
         return store(out, f"{stem} (for TikTok).jpg", media.owner_id)
+
+
+COVER_FRAMES = 6
+
+
+def cover_frames(media: Media) -> list[int]:
+    """Return the timestamps (ms) of cover-frame thumbnails for a video, extracting them once."""
+    import imageio_ffmpeg
+
+    if media.kind != "video" or not media.duration_ms or media.problems:
+        return []
+    folder = media_root() / "frames" / str(media.id)
+    # Evenly spread inside the video, never on its very last frame.
+    stamps = [int(media.duration_ms * (i + 0.5) / COVER_FRAMES) for i in range(COVER_FRAMES)]
+    if all((folder / f"{ms}.jpg").is_file() for ms in stamps):
+        return stamps
+    folder.mkdir(parents=True, exist_ok=True)
+    for ms in stamps:
+        target = folder / f"{ms}.jpg"
+        if target.is_file():
+            continue
+        subprocess.run(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-y",
+                "-loglevel",
+                "error",
+                "-ss",
+                f"{ms / 1000:.3f}",
+                "-i",
+                str(path_of(media)),
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=180:-2",
+                "-q:v",
+                "4",
+                str(target),
+            ],
+            check=False,
+            timeout=60,
+            capture_output=True,
+        )
+    return [ms for ms in stamps if (folder / f"{ms}.jpg").is_file()]
+
+
+def frame_path(media: Media, ms: int) -> Path:
+    """Return the thumbnail file of one cover frame."""
+    return media_root() / "frames" / str(media.id) / f"{int(ms)}.jpg"

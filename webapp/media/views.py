@@ -22,7 +22,7 @@ from webapp import htmx
 from webapp.db import db
 from webapp.extensions import csrf
 from webapp.media import bp
-from webapp.media.storage import convert_photo, path_of, store
+from webapp.media.storage import convert_photo, frame_path, path_of, store
 from webapp.models import Media, Post, PostMedia
 from webapp.pagination import paginate
 
@@ -103,6 +103,15 @@ def file(media_id: int):
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.route("/<int:media_id>/frame/<int:ms>.jpg")
+def frame(media_id: int, ms: int):
+    """Send one cover-frame thumbnail of a video."""
+    path = frame_path(own_media(media_id), ms)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
 
 
 @bp.route("/<int:media_id>/convert", methods=["POST"])
