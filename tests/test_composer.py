@@ -311,3 +311,30 @@ def test_cover_frames_are_offered_and_the_choice_is_sent(admin_client, maya, fil
     submit(admin_client, form(maya, video, cover_timestamp_ms=stamps[2]))
     consent = PostEvent.get(PostEvent.kind == "consent")
     assert consent.data["post_info"]["video_cover_timestamp_ms"] == int(stamps[2])
+
+
+def test_without_javascript_the_update_button_redraws_the_page(admin_client, maya, admin):
+    video = add_video(admin)
+    token = csrf_token(admin_client, "/compose/")
+    data = form(maya, video, **{f"a{maya.id}-disclose": "on"})
+    page = admin_client.post("/compose/check?full=1", data={**data, "csrf_token": token})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and html.startswith("<!doctype html>")
+    assert "Your brand" in html and "Update the settings below" in html
+    assert Post.select().count() == 0
+
+
+def test_photo_description_has_its_own_counter(admin_client, maya, admin):
+    token = csrf_token(admin_client, "/compose/")
+    reply = admin_client.post(
+        "/compose/check",
+        data={
+            "accounts": str(maya.id),
+            "post_type": "photo",
+            "description": "😀" * 3,
+            "csrf_token": token,
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert 'id="description-counter" hx-swap-oob="true"' in reply.get_data(as_text=True)
+    assert "6 / 4000" in reply.get_data(as_text=True)

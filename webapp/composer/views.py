@@ -7,6 +7,7 @@ import datetime as dt
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import htmx
 from webapp.composer import bp
 from webapp.composer.creators import creator_for
 from webapp.composer.form import ComposerInput, from_post, parse
@@ -250,7 +251,9 @@ def check():
     # Every panel is decided (the buttons depend on all of them); only the changed one is sent.
     context = compose(data)
     if request.args.get("full"):
-        return render_template("composer/_form.html", **context)
+        # htmx swaps the form; a browser without JavaScript gets the whole page back.
+        template = "composer/_form.html" if htmx.is_htmx() else "composer/create.html"
+        return render_template(template, **context)
     if only is not None:
         context["panels"] = [(a, d) for a, d in context["panels"] if a.id == only]
         return render_template("composer/_check_panel.html", **context)
