@@ -86,6 +86,8 @@ def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
         if not service.client_key:
             service.client_key = SANDBOX_CLIENT_KEY
             service.set_client_secret(SANDBOX_CLIENT_SECRET)
+            # The sandbox plays an audited app by default, so the demo shows every option.
+            service.audited = True
         if auth_base_url:
             service.auth_base_url = auth_base_url.rstrip("/")
         if api_base_url:
