@@ -52,6 +52,14 @@ def test_demo_starts_everything_and_the_admin_can_sign_in(tmp_path, redis_url):
     samples = tmp_path / "instance" / "media" / "samples"
     assert (samples / "sample-vertical.mp4").stat().st_size > 10_000
     assert (samples / "sample-photo.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
+    import sqlite3
+
+    rows = (
+        sqlite3.connect(tmp_path / "instance" / "cadence.sqlite3")
+        .execute("SELECT original_name, kind, problems FROM media ORDER BY original_name")
+        .fetchall()
+    )
+    assert rows == [("sample-photo.jpg", "photo", "[]"), ("sample-vertical.mp4", "video", "[]")]
 
 
 def test_demo_says_what_to_install_without_redis(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import subprocess
 import sys
@@ -19,20 +18,16 @@ DEMO_EMAIL = "admin@cadence.demo"
 SANDBOX_CLIENT_KEY = "sbx_demo_client_key"
 SANDBOX_CLIENT_SECRET = "sbx_demo_client_secret"  # noqa: S105 - public sandbox value
 
-# (file name, kind, content type, ffmpeg arguments that make it); properties come from probing.
+# (file name, ffmpeg arguments that make it); everything else comes from probing the result.
 SAMPLES = [
     (
         "sample-vertical.mp4",
-        "video",
-        "video/mp4",
         "-f lavfi -i testsrc2=size=720x1280:rate=30:duration=6"
         " -f lavfi -i sine=frequency=440:duration=6"
         " -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest -movflags +faststart",
     ),
     (
         "sample-photo.jpg",
-        "photo",
-        "image/jpeg",
         "-f lavfi -i testsrc2=size=864x1080:rate=1:duration=1 -frames:v 1 -q:v 3",
     ),
 ]
@@ -67,7 +62,7 @@ def _make_sample(media_root: Path, name: str, args: list[str]) -> Path:
 def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
     """Create the demo admin, settings, sandbox service and sample media (safe to rerun)."""
     from webapp.db import connected
-    from webapp.mediafacts import photo_problems, probe, video_problems
+    from webapp.media.storage import store
     from webapp.models import AppSettings, Media, TikTokService, User
     from webapp.people import create_user
 
@@ -93,32 +88,11 @@ def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
         if api_base_url:
             service.api_base_url = api_base_url.rstrip("/")
         service.save()
-        for name, kind, ctype, args in SAMPLES:
-            stored = f"samples/{name}"
-            if Media.get_or_none(Media.stored_name == stored):
+        for name, args in SAMPLES:
+            if Media.get_or_none((Media.owner == admin.id) & (Media.original_name == name)):
                 continue
             try:
-                path = _make_sample(media_root, name, args.split())
-            except (OSError, subprocess.SubprocessError) as exc:
+                store(_make_sample(media_root, name, args.split()), name, admin.id)
+            except (OSError, subprocess.SubprocessError, ValueError) as exc:
                 click.echo(f"Warning: could not create sample {name}: {exc}", err=True)
-                continue
-            facts = probe(path)
-            problems = video_problems(facts) if kind == "video" else photo_problems(facts)
-            Media.create(
-                owner=admin,
-                kind=kind,
-                original_name=name,
-                stored_name=stored,
-                content_type=ctype,
-                size_bytes=facts.size_bytes,
-                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-                container=facts.container,
-                video_codec=facts.video_codec,
-                audio_codec=facts.audio_codec,
-                duration_ms=facts.duration_ms,
-                width=facts.width,
-                height=facts.height,
-                fps=facts.fps,
-                problems=problems,
-            )
     click.echo(f"Demo admin: {DEMO_EMAIL} / {password}", file=sys.stdout)
