@@ -281,3 +281,32 @@ def tiktok(app, db, sandbox):
     service.auth_base_url = service.api_base_url = sandbox.url
     service.save()
     return sandbox
+
+
+def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
+    """Write a real H.264 MP4 test clip to path with the ffmpeg that pip installs."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path

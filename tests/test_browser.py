@@ -70,30 +70,9 @@ def test_phone_width_collapses_the_menu(live_server, chromium, admin):
 
 
 def test_media_upload_through_the_page(live_server, page, admin, tmp_path):
-    import subprocess
+    from tests.conftest import ffmpeg_clip
 
-    import imageio_ffmpeg
-
-    clip = tmp_path / "clip.mp4"
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=720x1280:rate=30:duration=2",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            str(clip),
-        ],
-        check=True,
-        timeout=60,
-    )
+    clip = ffmpeg_clip(tmp_path / "clip.mp4", seconds=2)
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/media/")
     assert page.get_by_text("No media yet").is_visible()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import accounts_flow as flow
+from tests.conftest import ffmpeg_clip
 from tests.test_browser import sign_in
 from tests.test_composer import add_video
 from webapp.models import Account, TikTokService
@@ -34,33 +35,10 @@ def settings(settings, sandbox_server):
 
 def real_video(owner, app):
     """A media row with a real file behind it, for the preview."""
-    import subprocess
     from pathlib import Path
 
-    import imageio_ffmpeg
-
     video = add_video(owner)
-    path = Path(app.config["MEDIA_ROOT"]) / video.stored_name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=720x1280:rate=30:duration=1",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            str(path),
-        ],
-        check=True,
-        timeout=60,
-    )
+    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name)
     return video
 
 
