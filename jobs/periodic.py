@@ -12,12 +12,13 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 import jobs
-from jobs import accounts
+from jobs import accounts, publishing
 
 # (name, interval in seconds, function)
 PERIODIC = [
     ("refresh-tokens", 300, accounts.refresh_expiring),
     ("account-checks", 60, accounts.check_upcoming),
+    ("reconcile-posts", 30, publishing.reconcile),
 ]
 
 
@@ -34,7 +35,7 @@ def tick(connection: Redis, now: float | None = None) -> list[str]:
     return started
 
 
-def start_ticker(connection: Redis, every: float = 10.0) -> threading.Thread:
+def start_ticker(connection: Redis, every: float = 5.0) -> threading.Thread:
     """Call tick() every few seconds in a daemon thread of the worker process."""
 
     def run() -> None:

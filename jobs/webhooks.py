@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from jobs import context
+from webapp import publishing
 from webapp.db import connected, db
-from webapp.models import Account, WebhookEvent, utcnow
+from webapp.models import Account, PostTarget, WebhookEvent, utcnow
 from webapp.tiktok.accounts import mark_reconnect_needed
 
 REMOVED_REASON = "Access was removed in TikTok (the app was deauthorized). Reconnect to post again."
@@ -29,6 +32,45 @@ def handle_event(event_id: int) -> str:
                 outcome = f"account {account.id} needs reconnecting"
             else:
                 outcome = "no connected account"
+        elif event.event.startswith("post.publish."):
+            outcome = _post_event(event)
         event.handled_at = utcnow()
         event.save()
         return outcome
+
+
+# post.publish.* events and the TikTok status each one reports.
+POST_EVENTS = {
+    "post.publish.complete": "PUBLISH_COMPLETE",
+    "post.publish.publicly_available": "PUBLISH_COMPLETE",
+    "post.publish.inbox_delivered": "SEND_TO_USER_INBOX",
+    "post.publish.failed": "FAILED",
+}
+
+
+def _post_event(event: WebhookEvent) -> str:
+    """Apply a post.publish.* event to its target, exactly as a status check would."""
+    payload = event.payload or {}
+    content = payload.get("content")
+    try:
+        content = json.loads(content) if isinstance(content, str) else (content or {})
+    except ValueError:
+        return "content is not JSON"
+    publish_id = str(content.get("publish_id", ""))
+    target = PostTarget.get_or_none(PostTarget.publish_id == publish_id) if publish_id else None
+    if target is None:
+        return "no post with this publish_id"
+    if event.event == "post.publish.no_longer_publicaly_available":
+        publishing.record(target, "not_public", "TikTok says the post is no longer public")
+        PostTarget.update(public_url="").where(PostTarget.id == target.id).execute()
+        return "no longer public"
+    status = POST_EVENTS.get(event.event)
+    if status is None:
+        return "ignored"
+    return publishing.apply_status(
+        target.id,
+        status,
+        fail_reason=str(content.get("reason") or content.get("fail_reason") or ""),
+        post_ids=content.get("post_id"),
+        via="webhook",
+    )

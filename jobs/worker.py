@@ -1,8 +1,12 @@
-"""Worker entry: `python -m jobs.worker` runs an RQ worker with its scheduler on Cadence's queue."""
+"""Worker entry: `python -m jobs.worker` runs Cadence's RQ workers (WORKERS processes, 2 by
+default) with RQ's scheduler, plus the periodic ticker (reconciler, token refresh, checks)."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import signal
 import sys
 
 from redis import Redis
@@ -12,23 +16,57 @@ from jobs import QUEUE_NAME, context
 from webapp.config import ConfigError
 
 
+def _work(redis_url: str, burst: bool, ticker: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    connection = Redis.from_url(redis_url)
+    if ticker:
+        from jobs.periodic import start_ticker
+
+        start_ticker(connection)
+    Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the worker until it is stopped; `--burst` drains the queue and exits."""
+    """Run the workers until stopped; `--burst` drains the queue and exits; `--workers N`."""
     args = sys.argv[1:] if argv is None else argv
     try:
         settings = context.settings()
     except ConfigError as exc:
         print(f"Cadence worker can't start: {exc}", file=sys.stderr)
         return 1
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    connection = Redis.from_url(settings["REDIS_URL"])
-    worker = Worker([QUEUE_NAME], connection=connection)
     burst = "--burst" in args
-    if not burst:
-        from jobs.periodic import start_ticker
+    count = settings["WORKERS"]
+    if "--workers" in args:
+        try:
+            count = int(args[args.index("--workers") + 1])
+        except (IndexError, ValueError):
+            print("Cadence worker can't start: --workers needs a number", file=sys.stderr)
+            return 1
+    count = max(1, count)
+    url = settings["REDIS_URL"]
+    if count == 1:
+        _work(url, burst, ticker=not burst)
+        return 0
+    # Children are forked before any connection exists; each runs a whole RQ worker.
+    children = [
+        multiprocessing.Process(target=_work, args=(url, burst, i == 0 and not burst), daemon=False)
+        for i in range(count)
+    ]
+    for child in children:
+        child.start()
 
-        start_ticker(connection)
-    worker.work(with_scheduler=True, burst=burst)
+    def stop(signum, _frame):
+        for child in children:
+            if child.is_alive() and child.pid:
+                try:
+                    os.kill(child.pid, signum)
+                except ProcessLookupError:
+                    pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for child in children:
+        child.join()
     return 0
 
 

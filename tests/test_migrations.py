@@ -34,11 +34,14 @@ def _nullability(database: pw.Database, model) -> dict[str, bool]:
     return {c.name: c.null for c in database.get_columns(model._meta.table_name)}
 
 
+ALL_MIGRATIONS = ["0001_initial", "0002_notifications_webhooks", "0003_publishing"]
+
+
 def test_upgrade_on_empty_databases_matches_the_models(tmp_path):
     seen = []
     for engine, url in _engines(tmp_path):
         database = dbmod.open_database(url)
-        assert dbmod.migrate(database) == ["0001_initial", "0002_notifications_webhooks"], engine
+        assert dbmod.migrate(database) == ALL_MIGRATIONS, engine
         assert dbmod.migrate(database) == [], engine  # idempotent
         with database.connection_context():
             diff = diff_models(database, MODELS)
@@ -49,10 +52,7 @@ def test_upgrade_on_empty_databases_matches_the_models(tmp_path):
                 expected["id"] = False
                 assert columns == expected, f"{engine}: {model.__name__}"
         status = dbmod.migration_status(database)
-        assert [name for name, applied in status if applied] == [
-            "0001_initial",
-            "0002_notifications_webhooks",
-        ]
+        assert [name for name, applied in status if applied] == ALL_MIGRATIONS
         seen.append(engine)
     assert seen == ["sqlite", "postgresql"]
 

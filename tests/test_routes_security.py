@@ -12,7 +12,8 @@ from werkzeug.routing import Rule
 from webapp import create_app
 
 # Endpoints anyone may open without signing in.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "webhooks.tiktok"}
+# pull.serve hands media to TikTok under a signed, unguessable address (tested in test_publishing).
+PUBLIC_ENDPOINTS = {"static", "auth.login", "webhooks.tiktok", "pull.serve"}
 # State-changing routes authenticated by something other than a session (TikTok's HMAC signature).
 CSRF_EXEMPT = {"webhooks.tiktok"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -106,3 +106,6 @@ def _register_blueprints(app: Flask) -> None:
         webhooks,
     ):
         app.register_blueprint(module.bp)
+    from webapp.media import pull
+
+    app.register_blueprint(pull.bp)

@@ -35,6 +35,10 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_FAILURES_PER_IP": 20,
     "LOGIN_FAILURE_WINDOW": 900,
     "MAX_CONTENT_LENGTH": None,
+    # Publishing: bytes per FILE_UPLOAD chunk (kept within TikTok's 5,242,880..64,000,000), and
+    # how many RQ worker processes `python -m jobs.worker` runs.
+    "UPLOAD_CHUNK_BYTES": 64_000_000,
+    "WORKERS": 2,
 }
 
 _INT_KEYS = {
@@ -42,6 +46,8 @@ _INT_KEYS = {
     "LOGIN_MAX_FAILURES_PER_EMAIL",
     "LOGIN_MAX_FAILURES_PER_IP",
     "LOGIN_FAILURE_WINDOW",
+    "UPLOAD_CHUNK_BYTES",
+    "WORKERS",
 }
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE"}
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 
-from webapp.models import AppSettings, Post
+from webapp import publishing
+from webapp.extensions import get_redis
+from webapp.models import Account, AppSettings, Post, PostEvent, PostTarget
+from webapp.models.posts import FINAL_STATUSES
 from webapp.pagination import paginate
 from webapp.permissions import require_login
 from webapp.timezones import to_local, to_utc, zone_for
@@ -24,7 +28,9 @@ FILTERS = [
     ("published", "Published", ["published"]),
     ("needs_attention", "Needs attention", ["needs_attention"]),
     ("failed", "Failed", ["failed"]),
+    ("unconfirmed", "Unconfirmed", ["unconfirmed"]),
     ("drafts", "Drafts", ["draft"]),
+    ("cancelled", "Cancelled", ["cancelled"]),
 ]
 
 
@@ -47,12 +53,115 @@ def index():
     if statuses:
         query = query.where(Post.status.in_(statuses))
     query = query.order_by(Post.created_at.desc(), Post.id.desc())
+    page = paginate(query, request.args.get("page"))
+    accounts: dict[int, list[str]] = {}
+    if page.items:
+        rows = (
+            PostTarget.select(PostTarget.post, Account.username, Account.display_name)
+            .join(Account)
+            .where(PostTarget.post.in_([p.id for p in page.items]))
+            .tuples()
+        )
+        for post_id, username, name in rows:
+            accounts.setdefault(post_id, []).append(f"@{username}" if username else name)
     return render_template(
         "posts/index.html",
         filters=FILTERS,
         chosen=chosen,
-        page=paginate(query, request.args.get("page")),
+        page=page,
+        accounts=accounts,
+        zone=zone_for(current_user, AppSettings.load().timezone),
+        to_local=to_local,
     )
+
+
+def _post_or_404(post_id: int) -> Post:
+    post = visible_posts().where(Post.id == post_id).get_or_none()
+    if post is None:
+        abort(404)
+    return post
+
+
+def _status_context(post: Post) -> dict:
+    targets = list(
+        PostTarget.select(PostTarget, Account)
+        .join(Account)
+        .where(PostTarget.post == post.id)
+        .order_by(Account.display_name)
+    )
+    live = (
+        any(
+            t.status not in FINAL_STATUSES or (t.status == "published" and t.phase == "moderation")
+            for t in targets
+        )
+        and post.status != "draft"
+    )
+    return {
+        "post": post,
+        "targets": targets,
+        "live": live,
+        "live_message": publishing.live_message,
+        "zone": zone_for(current_user, AppSettings.load().timezone),
+        "to_local": to_local,
+    }
+
+
+@bp.route("/posts/<int:post_id>")
+def detail(post_id: int):
+    """Show one post: its status per account (updating itself while work runs) and timeline."""
+    post = _post_or_404(post_id)
+    events = post.events.order_by(PostEvent.created_at.desc(), PostEvent.id.desc()).limit(200)
+    return render_template("posts/detail.html", events=list(events), **_status_context(post))
+
+
+@bp.route("/posts/<int:post_id>/status")
+def status(post_id: int):
+    """Return the status widget alone (htmx polls it every 2 s while work runs)."""
+    return render_template("posts/_status.html", **_status_context(_post_or_404(post_id)))
+
+
+@bp.route("/posts/<int:post_id>/targets/<int:target_id>/retry", methods=["POST"])
+def retry(post_id: int, target_id: int):
+    """Send a failed post again, only where TikTok's answer says a retry can succeed."""
+    post = _post_or_404(post_id)
+    target = PostTarget.get_or_none((PostTarget.id == target_id) & (PostTarget.post == post.id))
+    if target is None:
+        abort(404)
+    try:
+        queued = publishing.retry(target, current_user, get_redis())
+    except RedisError:
+        flash("Retry recorded; it starts as soon as the job queue is reachable.", "warning")
+        return redirect(url_for("posts.detail", post_id=post.id), code=303)
+    if queued:
+        flash("Trying again. " + publishing.PROCESSING_NOTICE, "success")
+    else:
+        flash("This post can't be retried: TikTok's answer says a retry would fail too.", "error")
+    return redirect(url_for("posts.detail", post_id=post.id), code=303)
+
+
+@bp.route("/posts/<int:post_id>/cancel", methods=["GET", "POST"])
+def cancel(post_id: int):
+    """Ask for confirmation, then cancel what hasn't started (the rest can't be recalled)."""
+    post = _post_or_404(post_id)
+    if post.status != "scheduled":
+        flash("Only scheduled posts can be cancelled.", "error")
+        return redirect(url_for("posts.detail", post_id=post.id), code=303)
+    if request.method == "GET":
+        return render_template("posts/cancel.html", **_status_context(post))
+    try:
+        redis = get_redis()
+        redis.ping()
+    except RedisError:
+        redis = None
+    started = publishing.cancel(post, current_user, redis)
+    if started:
+        flash(
+            "Cancelled, except for " + ", ".join(started) + ": already being sent to TikTok.",
+            "warning",
+        )
+    else:
+        flash("Post cancelled. Nothing was sent to TikTok.", "success")
+    return redirect(url_for("posts.detail", post_id=post.id), code=303)
 
 
 @bp.route("/calendar/")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 
-from webapp import htmx
+from webapp import htmx, publishing
 from webapp.composer import bp
 from webapp.composer.creators import creator_for
 from webapp.composer.form import ComposerInput, from_post, parse
@@ -34,6 +36,8 @@ from webapp.tiktok.composer import (
     utf16_len,
 )
 from webapp.timezones import to_utc, zone_for
+
+log = logging.getLogger(__name__)
 
 
 def _declaration_parts(decision_text: str, links) -> list[tuple[str, str]]:
@@ -296,7 +300,22 @@ def submit():
         context["allowed"] = False
         context["refused"] = True
         return render_template("composer/create.html", **context), 422
-    post = _save(data, context, when, existing)
+    if existing is not None:
+        try:
+            publishing.unschedule(existing, get_redis())
+        except RedisError:
+            log.warning("could not drop the queued jobs of post %s", existing.id)
+    try:
+        post = _save(data, context, when, existing)
+    except StartedMeanwhile:
+        flash("This post started publishing meanwhile, so it can no longer be edited.", "error")
+        return redirect(url_for("posts.detail", post_id=existing.id), code=303)
+    if data.action != "save_draft":
+        try:
+            publishing.schedule(post, get_redis())
+        except RedisError:
+            # The database has the post; the reconciler queues it as soon as Redis answers.
+            log.warning("post %s saved but not queued yet (Redis unavailable)", post.id)
     if data.action == "save_draft":
         flash("Draft saved.", "success")
     elif data.action == "schedule":
@@ -304,9 +323,13 @@ def submit():
         flash(f"Scheduled for {local:%Y-%m-%d %H:%M} ({context['zone'].key}).", "success")
     else:
         flash("Sent for publishing. " + PROCESSING_NOTICE, "success")
-    return redirect(
-        url_for("posts.index", status="drafts" if post.status == "draft" else None), code=303
-    )
+    if post.status == "draft":
+        return redirect(url_for("posts.index", status="drafts"), code=303)
+    return redirect(url_for("posts.detail", post_id=post.id), code=303)
+
+
+class StartedMeanwhile(Exception):
+    """A target of the edited post began publishing while the user was editing."""
 
 
 def _save(
@@ -318,9 +341,17 @@ def _save(
         post = existing or Post(author=current_user.id)
         if existing is not None:
             # An edit replaces what was chosen; the post keeps its id and its timeline.
+            # Only targets nobody started may go: a run that began meanwhile wins.
+            total = PostTarget.select().where(PostTarget.post == post.id).count()
             PostEvent.update(target=None).where(PostEvent.post == post.id).execute()
+            removed = (
+                PostTarget.delete()
+                .where((PostTarget.post == post.id) & PostTarget.status.in_(EDITABLE))
+                .execute()
+            )
+            if removed != total:
+                raise StartedMeanwhile()
             PostMedia.delete().where(PostMedia.post == post.id).execute()
-            PostTarget.delete().where(PostTarget.post == post.id).execute()
             PostEvent.create(
                 post=post, kind="edited", message=f"Edited by {current_user.display_name}"
             )

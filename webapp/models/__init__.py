@@ -27,6 +27,7 @@ ENCRYPTED_COLUMNS = [
     (TikTokService, "client_secret_enc"),
     (Account, "access_token_enc"),
     (Account, "refresh_token_enc"),
+    (PostTarget, "upload_url_enc"),
 ]
 
 __all__ = [

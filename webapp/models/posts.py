@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from webapp import crypto
 from webapp.models.accounts import Account
 from webapp.models.base import BaseModel, JSONField, TimestampedModel, utcnow
 from webapp.models.media import Media
@@ -14,10 +15,17 @@ POST_STATUSES = {
     "scheduled": "Scheduled",
     "publishing": "Publishing",
     "published": "Published",
+    "inbox": "Sent to your TikTok inbox",
     "needs_attention": "Needs attention",
     "failed": "Failed",
+    "unconfirmed": "Unconfirmed",
     "cancelled": "Cancelled",
 }
+# A target in one of these is finished: nothing more will be sent for it.
+FINAL_STATUSES = ("published", "inbox", "needs_attention", "failed", "unconfirmed", "cancelled")
+PUBLISHED_SELF_ONLY = "Published (only you can see it)"
+INBOX_LABEL = "Sent to your TikTok inbox: open the TikTok app to finish"
+UNCONFIRMED_LABEL = "Unconfirmed: check your TikTok profile before posting again"
 
 
 class Post(TimestampedModel):
@@ -34,7 +42,7 @@ class Post(TimestampedModel):
     consent_at = pw.DateTimeField(null=True)  # when the user clicked Post now / Schedule
 
     class Meta:
-        indexes = ((("status", "scheduled_at"), False),)
+        indexes = ((("status", "scheduled_at"), False), (("created_at",), False))
 
     @property
     def status_label(self) -> str:
@@ -78,14 +86,46 @@ class PostTarget(TimestampedModel):
     uploaded_bytes = pw.BigIntegerField(default=0)
     total_bytes = pw.BigIntegerField(default=0)
     published_at = pw.DateTimeField(null=True)
+    # Publishing: the phase within "publishing", and what makes a resume exact after a crash.
+    phase = pw.CharField(max_length=32, default="")  # checking|initializing|uploading|processing
+    source = pw.CharField(max_length=16, default="")  # FILE_UPLOAD | PULL_FROM_URL
+    upload_url_enc = pw.TextField(null=True)  # encrypted: it is a capability for an hour
+    chunk_size = pw.BigIntegerField(default=0)
+    init_started_at = pw.DateTimeField(null=True)  # committed before the init request leaves
+    initialized_at = pw.DateTimeField(null=True)  # publish_id known
+    next_check_at = pw.DateTimeField(null=True)
+    checks = pw.IntegerField(default=0)
+    tiktok_status = pw.CharField(max_length=32, default="")
+    retryable = pw.BooleanField(default=False)
 
     class Meta:
-        indexes = ((("post", "account"), True),)
+        indexes = ((("post", "account"), True), (("status", "next_check_at"), False))
 
     @property
     def status_label(self) -> str:
         """Return the status as users read it."""
+        if self.status == "published" and self.privacy_level == "SELF_ONLY":
+            return PUBLISHED_SELF_ONLY
+        if self.status == "inbox":
+            return INBOX_LABEL
+        if self.status == "unconfirmed":
+            return UNCONFIRMED_LABEL
         return POST_STATUSES.get(self.status, self.status)
+
+    @property
+    def progress_percent(self) -> int:
+        """Return how much of the video has been sent, in percent."""
+        if not self.total_bytes:
+            return 0
+        return min(100, int(self.uploaded_bytes * 100 // self.total_bytes))
+
+    def set_upload_url(self, url: str | None) -> None:
+        """Store the upload URL encrypted (None clears it)."""
+        self.upload_url_enc = crypto.keyring().encrypt(url) if url else None
+
+    def upload_url(self) -> str:
+        """Return the decrypted upload URL ('' when none)."""
+        return crypto.keyring().decrypt(self.upload_url_enc) if self.upload_url_enc else ""
 
 
 class PostEvent(BaseModel):

@@ -6,6 +6,7 @@ It knows nothing about the sandbox: only the base URLs differ. It never logs tok
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from webapp.tiktok.errors import OAuthError, TikTokError, TransportError
 POSTING_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
 USER_FIELDS = ("open_id", "union_id", "avatar_url", "display_name", "username")
 DEFAULT_TIMEOUT = (5, 30)  # connect, read
+_RANGE_REPLY = re.compile(r"^bytes (\*|(\d+)-(\d+))/(\d+)$")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,75 @@ class TikTokClient:
         """Return creator_info (raises TikTokError with the can't-post-now code, if any)."""
         return self._api_post(access_token, "/v2/post/publish/creator_info/query/", None)
 
+    # --- Content Posting ---------------------------------------------------------------------
+
+    def init_video(
+        self, access_token: str, *, source_info: dict, post_info: dict | None, inbox: bool = False
+    ) -> dict:
+        """Start a Direct Post of a video (or, with inbox, a draft); return publish_id etc."""
+        if inbox:
+            return self._api_post(
+                access_token, "/v2/post/publish/inbox/video/init/", {"source_info": source_info}
+            )
+        return self._api_post(
+            access_token,
+            "/v2/post/publish/video/init/",
+            {"post_info": post_info, "source_info": source_info},
+        )
+
+    def init_photo(
+        self, access_token: str, *, post_mode: str, post_info: dict, source_info: dict
+    ) -> dict:
+        """Start a photo post (DIRECT_POST or MEDIA_UPLOAD); return publish_id."""
+        return self._api_post(
+            access_token,
+            "/v2/post/publish/content/init/",
+            {
+                "media_type": "PHOTO",
+                "post_mode": post_mode,
+                "post_info": post_info,
+                "source_info": source_info,
+            },
+        )
+
+    def publish_status(self, access_token: str, publish_id: str) -> dict:
+        """Return status/fetch's data for a publish_id."""
+        return self._api_post(
+            access_token, "/v2/post/publish/status/fetch/", {"publish_id": publish_id}
+        )
+
+    def put_chunk(
+        self,
+        upload_url: str,
+        path,
+        *,
+        first: int,
+        last: int,
+        total: int,
+        content_type: str,
+        timeout=(10, 300),
+    ) -> ChunkReply:
+        """PUT bytes first..last of the file at path, streamed from disk; return the reply."""
+        with open(path, "rb") as handle:
+            body = FileWindow(handle, first, last - first + 1)
+            try:
+                response = self.session.put(
+                    upload_url,
+                    data=body,
+                    headers={
+                        "Content-Type": content_type,
+                        "Content-Length": str(last - first + 1),
+                        "Content-Range": f"bytes {first}-{last}/{total}",
+                    },
+                    timeout=timeout,
+                )
+            except requests.RequestException as exc:
+                raise TransportError(f"the upload was interrupted ({type(exc).__name__})") from None
+        return ChunkReply(
+            status=response.status_code,
+            received=received_from(response.headers.get("Content-Range", "")),
+        )
+
     def _api_post(self, access_token: str, path: str, payload: dict | None) -> dict:
         try:
             response = self.session.post(
@@ -168,6 +239,45 @@ class TikTokClient:
         except requests.RequestException as exc:
             raise TransportError(f"could not reach TikTok ({type(exc).__name__})") from None
         return _envelope(response)
+
+
+@dataclass(frozen=True)
+class ChunkReply:
+    """What TikTok said to one chunk: the HTTP status and how many bytes it holds (None: unsaid)."""
+
+    status: int
+    received: int | None
+
+
+def received_from(content_range: str) -> int | None:
+    """Read "bytes 0-N/TOTAL" (N+1 bytes held) or "bytes */TOTAL" (none) from a chunk reply."""
+    match = _RANGE_REPLY.match(content_range.strip())
+    if not match:
+        return None
+    return 0 if match.group(1) == "*" else int(match.group(3)) + 1
+
+
+class FileWindow:
+    """A read-only view of `length` bytes of an open file from `offset`, for streaming a chunk
+    without holding it in memory (requests reads it piece by piece)."""
+
+    def __init__(self, handle, offset: int, length: int):
+        self._handle = handle
+        self._left = length
+        self._length = length
+        handle.seek(offset)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def read(self, size: int = -1) -> bytes:
+        """Return up to size bytes of the window (1 MiB pieces at most)."""
+        if self._left <= 0:
+            return b""
+        size = self._left if size is None or size < 0 else size
+        data = self._handle.read(min(max(size, 1 << 20), self._left))
+        self._left -= len(data)
+        return data
 
 
 def _json(response: requests.Response) -> dict:

@@ -1,0 +1,673 @@
+"""The jobs that carry a post target to TikTok: publish (check, init, upload), status checks, and
+the reconciler that re-queues whatever Redis lost.
+
+Exactly once: the target row says how far it got, and each step is committed before the next
+request leaves. `init_started_at` is committed before an init is sent and `publish_id` as soon as
+it comes back, before any byte. A run that finds an init in flight from a dead run re-inits only
+for FILE_UPLOAD (TikTok can't publish a video whose bytes never arrived); for PULL_FROM_URL it
+reports "Unconfirmed" instead of risking a second post. A per-target Redis lock, kept alive by a
+heartbeat, stops two runs from working on one target at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+import time
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import LockError, RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+import jobs
+from jobs import context
+from webapp import publishing as pub
+from webapp.db import connected, db
+from webapp.media.pull import pull_url
+from webapp.models import Media, Post, PostMedia, PostTarget, TikTokService, utcnow
+from webapp.tiktok import TikTokError, ratelimit
+from webapp.tiktok import chunks as chunk_rules
+from webapp.tiktok.accounts import ReconnectNeeded, client_for, refresh, valid_access_token
+from webapp.tiktok.client import TransportError
+from webapp.tiktok.composer import Choices, Creator, MediaFacts, decide
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL = 30  # seconds; the heartbeat renews it every 10 s while the run is alive
+STALE_RUN = dt.timedelta(seconds=45)
+MAX_RUNS = 8  # runs of one target (continuations after 429s and outages) before giving up
+INIT_RETRIES = 3  # 5xx / no answer, within one run, with backoff
+CHUNK_RETRIES = 6
+STATUS_DELAYS = [2, 2, 3, 3, 5, 5, 10, 10, 15, 30, 30, 60]
+RECONCILE_AHEAD = dt.timedelta(minutes=10)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+class _Heartbeat:
+    """Keep a Redis lock alive while a run works (a killed run lets it lapse in LOCK_TTL)."""
+
+    def __init__(self, lock):
+        self.lock = lock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="target-heartbeat")
+
+    def _run(self) -> None:
+        while not self._stop.wait(LOCK_TTL / 3):
+            try:
+                self.lock.reacquire()
+            except (LockError, RedisError):
+                log.warning("lost the lock %s", self.lock.name)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def _redis(settings: dict) -> Redis:
+    return Redis.from_url(settings["REDIS_URL"])
+
+
+def target_lock(redis: Redis, target_id: int):
+    """Return the lock that one run of a target holds."""
+    return redis.lock(f"cadence:lock:target:{target_id}", timeout=LOCK_TTL)
+
+
+# --- the publish job ------------------------------------------------------------------------------
+
+
+def publish_target(target_id: int) -> str:
+    """Carry one post target as far as it can go now; return what happened."""
+    settings = context.settings()
+    redis = _redis(settings)
+    lock = target_lock(redis, target_id)
+    if not lock.acquire(blocking=False):
+        return "another run holds this target"
+    try:
+        with _Heartbeat(lock), connected():
+            return _Run(target_id, settings, redis).go()
+    finally:
+        with contextlib.suppress(LockError):
+            lock.release()
+
+
+class _Run:
+    """One run of the publish job for one target."""
+
+    def __init__(self, target_id: int, settings: dict, redis: Redis):
+        self.target_id = target_id
+        self.settings = settings
+        self.redis = redis
+        self.service = TikTokService.load()
+        self.client = client_for(self.service, settings)
+        self.claimed_init = False
+
+    # -- helpers --
+    def target(self) -> PostTarget:
+        return PostTarget.get_by_id(self.target_id)
+
+    def update(self, where_status=None, **fields) -> int:
+        fields.setdefault("updated_at", utcnow())
+        query = PostTarget.update(**fields).where(PostTarget.id == self.target_id)
+        if where_status:
+            query = query.where(PostTarget.status.in_(where_status))
+        return query.execute()
+
+    def token(self, target: PostTarget) -> str:
+        return valid_access_token(target.account_id, client=self.client, redis=self.redis)
+
+    def later(self, seconds: float, why: str) -> str:
+        """Stop this run and queue the next one in `seconds`."""
+        target = self.target()
+        if target.attempts + 1 >= MAX_RUNS:
+            pub.set_failed(
+                target,
+                code="gave_up",
+                message="TikTok kept refusing or not answering; nothing was posted. Retry later.",
+                retryable=True,
+            )
+            return "gave up"
+        self.update(attempts=PostTarget.attempts + 1)
+        target = self.target()
+        when = utcnow() + dt.timedelta(seconds=max(1, seconds))
+        pub.record(target, "waiting", why)
+        pub.enqueue_publish(self.redis, target, when + pub.LEAD)
+        return f"continues in {seconds:.0f} s"
+
+    # -- the steps --
+    def go(self) -> str:
+        target = PostTarget.get_or_none(PostTarget.id == self.target_id)
+        if target is None:
+            return "no such target"
+        if target.status == "scheduled":
+            if not self.update(["scheduled"], status="publishing", phase="checking"):
+                return "the target changed meanwhile"
+            pub.sync_post(target.post_id)
+            target = self.target()
+        if target.status != "publishing":
+            return f"nothing to do ({target.status})"
+        if target.phase in ("", "checking"):
+            outcome = self.check_and_wait(target)
+            if outcome:
+                return outcome
+            target = self.target()
+        if target.phase == "initializing":
+            outcome = self.init(target)
+            if outcome:
+                return outcome
+            target = self.target()
+        if target.phase == "uploading":
+            outcome = self.upload(target)
+            if outcome:
+                return outcome
+            target = self.target()
+        if target.phase == "processing":
+            schedule_status_check(self.redis, target, delay=STATUS_DELAYS[0])
+            return "processing on TikTok"
+        return f"stopped at {target.phase}"
+
+    def check_and_wait(self, target: PostTarget) -> str:
+        """Run the composer's decision on fresh creator_info; wait for the minute; claim init."""
+        post = target.post
+        account = target.account
+        if account.status != "connected":
+            pub.set_needs_attention(
+                target, [account.status_reason or "The account must be reconnected."]
+            )
+            return "account not connected"
+        try:
+            ratelimit.acquire(self.redis, account.id, "creator_info", max_wait=65)
+            data, code = self.client.creator_info(self.token(target)), ""
+        except ReconnectNeeded as exc:
+            pub.set_needs_attention(target, [str(exc)])
+            return "reconnect needed"
+        except ratelimit.RateLimited as exc:
+            return self.later(exc.wait, "Waiting for TikTok's per-minute limit.")
+        except TikTokError as exc:
+            if exc.code in {
+                "spam_risk_too_many_posts",
+                "spam_risk_user_banned_from_posting",
+                "reached_active_user_cap",
+            }:
+                data, code = exc.data, exc.code
+            elif exc.code == "rate_limit_exceeded":
+                return self.later(61, "TikTok asked to slow down; trying again in a minute.")
+            else:
+                return self.later(15 * (target.attempts + 1), "TikTok didn't answer; trying again.")
+        creator = Creator.from_api(data, code)
+        decision = decide(
+            creator=creator,
+            media=media_facts(post),
+            post_type=post.post_type,
+            share_type=self.service.share_type,
+            audited=self.service.audited,
+            choices=choices_of(target, post),
+        )
+        if not decision.allowed:
+            pub.set_needs_attention(target, decision.errors or [decision.blocked])
+            return "needs attention"
+        due = post.scheduled_at
+        if due is not None:
+            wait = (due - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
+            if wait > 0:
+                _sleep(wait)
+        source = self.source(post)
+        if source is None:
+            pub.set_needs_attention(
+                target,
+                [
+                    "Photo posts (and PULL_FROM_URL) need the verified media URL prefix in "
+                    "Admin Console → Services."
+                ],
+            )
+            return "needs attention"
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.update(
+            phase="initializing",
+            init_started_at=now,
+            source=source,
+        )
+        self.claimed_init = True
+        pub.record(target, "started", "Sending to TikTok", {"post_info": decision.post_info})
+        self.post_info = decision.post_info
+        return ""
+
+    def source(self, post: Post) -> str | None:
+        prefix = self.service.media_url_prefix
+        if post.post_type == "photo":
+            return "PULL_FROM_URL" if prefix else None
+        if self.service.upload_method == "PULL_FROM_URL":
+            return "PULL_FROM_URL" if prefix else None
+        return "FILE_UPLOAD"
+
+    def init(self, target: PostTarget) -> str:
+        """Send the init request (once), save publish_id before any byte moves."""
+        if target.publish_id:
+            self.update(phase="uploading" if target.source == "FILE_UPLOAD" else "processing")
+            return ""
+        if not self.claimed_init:
+            # A run died with an init in flight. A FILE_UPLOAD init without bytes can't become
+            # a post, so sending a new one is safe; a pulled one might have been published.
+            if target.init_started_at is not None and target.source == "PULL_FROM_URL":
+                pub.set_unconfirmed(
+                    target,
+                    "Cadence stopped while TikTok was being asked to publish, and can't tell "
+                    "whether TikTok received it. Check your TikTok profile before posting again.",
+                )
+                return "unconfirmed"
+            outcome = self.check_and_wait(target)
+            if outcome:
+                return outcome
+            target = self.target()
+        post = target.post
+        media = ordered_media(post)
+        inbox = self.service.share_type != "direct_post"
+        endpoint = (
+            "content_init"
+            if post.post_type == "photo"
+            else ("inbox_init" if inbox else "video_init")
+        )
+        size = chunk_size = count = 0
+        if post.post_type == "photo":
+            source_info = {
+                "source": "PULL_FROM_URL",
+                "photo_images": [self.url_of(m) for m in media],
+                "photo_cover_index": post.photo_cover_index,
+            }
+        elif target.source == "PULL_FROM_URL":
+            source_info = {"source": "PULL_FROM_URL", "video_url": self.url_of(media[0])}
+        else:
+            size = self.path_of(media[0]).stat().st_size
+            chunk_size, count = chunk_rules.plan(size, self.settings["UPLOAD_CHUNK_BYTES"])
+            source_info = {
+                "source": "FILE_UPLOAD",
+                "video_size": size,
+                "chunk_size": chunk_size,
+                "total_chunk_count": count,
+            }
+        for attempt in range(INIT_RETRIES + 1):
+            try:
+                ratelimit.acquire(self.redis, target.account_id, endpoint, max_wait=65)
+                token = self.token(target)
+                if post.post_type == "photo":
+                    data = self.client.init_photo(
+                        token,
+                        post_mode="MEDIA_UPLOAD" if inbox else "DIRECT_POST",
+                        post_info=self.post_info,
+                        source_info=source_info,
+                    )
+                else:
+                    data = self.client.init_video(
+                        token, source_info=source_info, post_info=self.post_info, inbox=inbox
+                    )
+                break
+            except ReconnectNeeded as exc:
+                self.update(init_started_at=None)
+                pub.set_failed(target, code="reconnect_needed", message=str(exc), retryable=True)
+                return "reconnect needed"
+            except ratelimit.RateLimited as exc:
+                self.update(init_started_at=None, phase="checking")
+                return self.later(exc.wait, "Waiting for TikTok's per-minute limit.")
+            except TransportError:
+                if target.source == "PULL_FROM_URL":
+                    pub.set_unconfirmed(
+                        target,
+                        "TikTok didn't answer the request to publish, so Cadence can't tell "
+                        "whether it arrived. Check your TikTok profile before posting again.",
+                    )
+                    return "unconfirmed"
+                if attempt == INIT_RETRIES:
+                    self.update(init_started_at=None, phase="checking")
+                    return self.later(30, "TikTok didn't answer; trying again shortly.")
+                _sleep(2**attempt)
+            except TikTokError as exc:
+                if exc.code == "access_token_invalid" and attempt < INIT_RETRIES:
+                    refresh(target.account_id, client=self.client, redis=self.redis, force=True)
+                    continue
+                if exc.code == "rate_limit_exceeded":
+                    self.update(init_started_at=None, phase="checking")
+                    return self.later(61, "TikTok asked to slow down; trying again in a minute.")
+                if exc.retryable:
+                    if attempt == INIT_RETRIES:
+                        self.update(init_started_at=None, phase="checking")
+                        return self.later(30, "TikTok had a problem; trying again shortly.")
+                    _sleep(2**attempt)
+                    continue
+                self.update(init_started_at=None)
+                message, retryable = pub.INIT_ERRORS.get(
+                    exc.code, (f"TikTok refused the post ({exc.code}).", False)
+                )
+                pub.set_failed(target, code=exc.code, message=message, retryable=retryable)
+                return f"refused: {exc.code}"
+        publish_id = str(data.get("publish_id", ""))
+        with db.atomic():
+            fields = dict(
+                publish_id=publish_id,
+                initialized_at=utcnow(),
+                phase="uploading" if source_info["source"] == "FILE_UPLOAD" else "processing",
+                total_bytes=size,
+                chunk_size=chunk_size,
+                uploaded_bytes=0,
+            )
+            if data.get("upload_url"):
+                holder = PostTarget()
+                holder.set_upload_url(str(data["upload_url"]))
+                fields["upload_url_enc"] = holder.upload_url_enc
+            self.update(**fields)
+            pub.record(
+                target, "initialized", "TikTok accepted the post", {"publish_id": publish_id}
+            )
+        return ""
+
+    def upload(self, target: PostTarget) -> str:
+        """Send the chunks in order from wherever TikTok's progress says, streamed from disk."""
+        post = target.post
+        media = ordered_media(post)[0]
+        path = self.path_of(media)
+        size, chunk = target.total_bytes, target.chunk_size
+        count = 1 if size < chunk_rules.MIN_CHUNK else size // chunk
+        url = target.upload_url()
+        received = 0
+        if not self.claimed_init:
+            # Resuming after a dead run: ask TikTok how much it holds.
+            known = self.progress_from_status(target)
+            if isinstance(known, str):
+                return known
+            received = known
+        failures = 0
+        while received < size:
+            index = chunk_rules.index_at(received, chunk, count)
+            first, last = chunk_rules.bounds(size, chunk, count, index)
+            try:
+                reply = self.client.put_chunk(
+                    url,
+                    path,
+                    first=first,
+                    last=last,
+                    total=size,
+                    content_type=media.content_type or "video/mp4",
+                )
+            except TransportError:
+                failures += 1
+                if failures > CHUNK_RETRIES:
+                    return self.later(30, "The upload keeps being interrupted; resuming shortly.")
+                _sleep(min(2**failures, 30))
+                continue
+            if reply.status in (201, 206):
+                received = reply.received if reply.received is not None else last + 1
+                failures = 0
+                self.update(uploaded_bytes=received)
+                if reply.status == 201:
+                    break
+                continue
+            if reply.status == 416 or reply.status >= 500:
+                failures += 1
+                if failures > CHUNK_RETRIES:
+                    return self.later(30, "TikTok had problems taking the video; resuming shortly.")
+                if reply.received is not None:
+                    received = reply.received
+                if reply.status >= 500:
+                    _sleep(min(2**failures, 30))
+                continue
+            if reply.status == 403:
+                message, retryable = pub.INIT_ERRORS["upload_url_expired"]
+                pub.set_failed(target, code="upload_url_expired", message=message, retryable=True)
+                return "upload URL expired"
+            pub.set_failed(
+                target,
+                code=f"upload_http_{reply.status}",
+                message=f"TikTok refused the upload (HTTP {reply.status}); nothing was posted.",
+                retryable=True,
+            )
+            return f"upload refused ({reply.status})"
+        self.update(phase="processing", uploaded_bytes=size, upload_url_enc=None)
+        pub.record(self.target(), "uploaded", "The whole video reached TikTok")
+        return ""
+
+    def progress_from_status(self, target: PostTarget) -> int | str:
+        """Return the bytes TikTok holds for a resumed upload (or an outcome string)."""
+        try:
+            ratelimit.acquire(self.redis, target.account_id, "status", max_wait=10)
+            data = self.client.publish_status(self.token(target), target.publish_id)
+        except (TikTokError, ReconnectNeeded, ratelimit.RateLimited):
+            return 0  # send chunk 0: its reply's Content-Range says where TikTok stands
+        status = str(data.get("status", ""))
+        if status != "PROCESSING_UPLOAD":
+            self.update(phase="processing")
+            pub.apply_status(
+                target.id,
+                status,
+                fail_reason=str(data.get("fail_reason", "")),
+                post_ids=data.get("publicaly_available_post_id"),
+            )
+            return "processing on TikTok"
+        return int(data.get("uploaded_bytes") or 0)
+
+    def path_of(self, media: Media) -> Path:
+        return Path(self.settings["MEDIA_ROOT"]) / media.stored_name
+
+    def url_of(self, media: Media) -> str:
+        return pull_url(media, self.service.media_url_prefix, self.settings["SECRET_KEY"])
+
+
+def ordered_media(post: Post) -> list[Media]:
+    """Return a post's media in order."""
+    return [
+        link.media
+        for link in PostMedia.select(PostMedia, Media)
+        .join(Media)
+        .where(PostMedia.post == post.id)
+        .order_by(PostMedia.position)
+    ]
+
+
+def media_facts(post: Post) -> MediaFacts | None:
+    """Return what the composer's decision needs to know about a post's media."""
+    media = ordered_media(post)
+    if not media:
+        return None
+    problems = tuple(p for m in media for p in (m.problems or []))
+    if post.post_type == "video":
+        return MediaFacts(kind=media[0].kind, duration_ms=media[0].duration_ms, problems=problems)
+    kind = "photo" if all(m.kind == "photo" for m in media) else "video"
+    return MediaFacts(kind=kind, count=len(media), problems=problems)
+
+
+def choices_of(target: PostTarget, post: Post) -> Choices:
+    """Return the choices the user confirmed for this account (never changed here)."""
+    return Choices(
+        privacy=target.privacy_level,
+        allow_comment=target.allow_comment,
+        allow_duet=target.allow_duet,
+        allow_stitch=target.allow_stitch,
+        disclose=target.disclose,
+        your_brand=target.brand_organic,
+        branded_content=target.brand_content,
+        is_aigc=target.is_aigc,
+        caption=post.caption,
+        description=post.description,
+        cover_timestamp_ms=post.cover_timestamp_ms,
+        photo_cover_index=post.photo_cover_index,
+        auto_add_music=target.auto_add_music,
+    )
+
+
+# --- status checks --------------------------------------------------------------------------------
+
+
+def schedule_status_check(redis: Redis, target: PostTarget, *, delay: float) -> None:
+    """Queue the next status check of target in `delay` seconds."""
+    when = utcnow() + dt.timedelta(seconds=delay)
+    PostTarget.update(checks=PostTarget.checks + 1, next_check_at=when).where(
+        PostTarget.id == target.id
+    ).execute()
+    target = PostTarget.get_by_id(target.id)
+    jobs.enqueue(
+        redis,
+        check_status,
+        target.id,
+        job_id=pub.status_job_id(target),
+        at=when,
+        result_ttl=600,
+        failure_ttl=86400,
+    )
+
+
+def _needs_checks(target: PostTarget) -> bool:
+    if target.status == "publishing" and target.phase == "processing":
+        return True
+    return (
+        target.status == "published"
+        and target.phase == "moderation"
+        and target.privacy_level != "SELF_ONLY"
+        and not target.publicaly_available_post_id
+        and target.published_at is not None
+        and utcnow() - target.published_at < pub.UNCONFIRMED_AFTER
+    )
+
+
+def check_status(target_id: int) -> str:
+    """Ask status/fetch where a publish stands; apply it; check again later if unfinished."""
+    settings = context.settings()
+    redis = _redis(settings)
+    with connected():
+        target = PostTarget.get_or_none(PostTarget.id == target_id)
+        if target is None or not target.publish_id or not _needs_checks(target):
+            return "nothing to check"
+        if (
+            target.status == "publishing"
+            and target.initialized_at is not None
+            and utcnow() - target.initialized_at > pub.UNCONFIRMED_AFTER
+        ):
+            return pub.apply_status(target.id, "UNCONFIRMED")
+        client = client_for(TikTokService.load(), settings)
+        delay = STATUS_DELAYS[min(target.checks, len(STATUS_DELAYS) - 1)]
+        try:
+            ratelimit.acquire(redis, target.account_id, "status", max_wait=5)
+            token = valid_access_token(target.account_id, client=client, redis=redis)
+            data = client.publish_status(token, target.publish_id)
+        except ratelimit.RateLimited as exc:
+            schedule_status_check(redis, target, delay=max(delay, exc.wait))
+            return "rate limited"
+        except ReconnectNeeded:
+            schedule_status_check(redis, target, delay=60)
+            return "account needs reconnecting; the webhook or a later check may still tell"
+        except TikTokError as exc:
+            if exc.code == "access_token_invalid":
+                with contextlib.suppress(TikTokError, ReconnectNeeded):
+                    refresh(target.account_id, client=client, redis=redis, force=True)
+            schedule_status_check(redis, target, delay=max(delay, 10))
+            return f"no answer ({exc.code})"
+        outcome = pub.apply_status(
+            target.id,
+            str(data.get("status", "")),
+            fail_reason=str(data.get("fail_reason", "")),
+            post_ids=data.get("publicaly_available_post_id"),
+            uploaded_bytes=data.get("uploaded_bytes"),
+        )
+        target = PostTarget.get_by_id(target.id)
+        if _needs_checks(target):
+            schedule_status_check(redis, target, delay=delay)
+        elif target.status == "published" and target.phase == "moderation":
+            PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
+        return outcome
+
+
+# --- the reconciler -------------------------------------------------------------------------------
+
+
+def _job_alive(redis: Redis, job_id: str) -> str:
+    """Return the job's status, or '' when Redis doesn't know it."""
+    try:
+        return Job.fetch(job_id, connection=redis).get_status(refresh=True) or ""
+    except NoSuchJobError:
+        return ""
+
+
+def reconcile() -> dict:
+    """Re-queue what Redis lost (a restart or a flush), resume runs that died, and give up on
+    publishes TikTok never confirmed. Runs every ~30 s; safe to run anywhere, any number of times.
+    """
+    settings = context.settings()
+    redis = _redis(settings)
+    done = {"queued": 0, "resumed": 0, "checks": 0, "unconfirmed": 0}
+    now = utcnow()
+    with connected():
+        due = (
+            PostTarget.select(PostTarget, Post)
+            .join(Post)
+            .where(
+                (PostTarget.status == "scheduled")
+                & (Post.status != "draft")
+                & (Post.scheduled_at <= now + RECONCILE_AHEAD)
+            )
+        )
+        for target in due:
+            if _job_alive(redis, pub.publish_job_id(target)) in (
+                "",
+                "failed",
+                "stopped",
+                "canceled",
+                "finished",
+            ):
+                if _job_alive(redis, pub.publish_job_id(target)) in ("failed", "finished"):
+                    PostTarget.update(attempts=PostTarget.attempts + 1).where(
+                        PostTarget.id == target.id
+                    ).execute()
+                    target = PostTarget.get_by_id(target.id)
+                pub.enqueue_publish(redis, target, target.post.scheduled_at)
+                done["queued"] += 1
+        running = PostTarget.select().where(
+            (PostTarget.status == "publishing")
+            & PostTarget.phase.in_(["", "checking", "initializing", "uploading"])
+        )
+        for target in running:
+            if redis.exists(f"cadence:lock:target:{target.id}"):
+                continue
+            state = _job_alive(redis, pub.publish_job_id(target))
+            if state in ("queued", "scheduled", "deferred"):
+                continue
+            if state == "started" and now - target.updated_at < STALE_RUN:
+                continue
+            PostTarget.update(attempts=PostTarget.attempts + 1).where(
+                PostTarget.id == target.id
+            ).execute()
+            pub.enqueue_publish(redis, PostTarget.get_by_id(target.id), None)
+            done["resumed"] += 1
+        checking = PostTarget.select().where(
+            ((PostTarget.status == "publishing") & (PostTarget.phase == "processing"))
+            | ((PostTarget.status == "published") & (PostTarget.phase == "moderation"))
+        )
+        for target in checking:
+            if (
+                target.status == "publishing"
+                and target.initialized_at is not None
+                and now - target.initialized_at > pub.UNCONFIRMED_AFTER
+            ):
+                pub.apply_status(target.id, "UNCONFIRMED")
+                done["unconfirmed"] += 1
+                continue
+            if not _needs_checks(target):
+                PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
+                continue
+            late = target.next_check_at is None or now - target.next_check_at > dt.timedelta(
+                seconds=30
+            )
+            if late and _job_alive(redis, pub.status_job_id(target)) not in (
+                "queued",
+                "scheduled",
+                "started",
+            ):
+                schedule_status_check(redis, target, delay=0)
+                done["checks"] += 1
+    return done
