@@ -80,7 +80,7 @@ def _redis(settings: dict) -> Redis:
 
 def target_lock(redis: Redis, target_id: int):
     """Return the lock that one run of a target holds."""
-    return redis.lock(f"cadence:lock:target:{target_id}", timeout=LOCK_TTL)
+    return redis.lock(f"cadence:lock:target:{target_id}", timeout=LOCK_TTL, thread_local=False)
 
 
 # --- the publish job ------------------------------------------------------------------------------

@@ -258,7 +258,12 @@ def sandbox_server():
     """One TikTok sandbox process for the session (real HTTP)."""
     from sandbox.runner import SandboxProcess
 
-    env = {"SANDBOX_PROCESSING_SECONDS": "0.3", "SANDBOX_MODERATION_SECONDS": "0.3"}
+    env = {
+        "SANDBOX_PROCESSING_SECONDS": "0.3",
+        "SANDBOX_MODERATION_SECONDS": "0.3",
+        # Photo posts are pulled from the test app's live server on this machine.
+        "SANDBOX_VERIFIED_URL_PREFIXES": "http://127.0.0.1:",
+    }
     with SandboxProcess(env=env) as server:
         yield server
 

@@ -1,0 +1,577 @@
+"""Publishing against the sandbox over real HTTP: the publish job, status checks, webhooks, the
+reconciler, faults, and exactly-once. Jobs run in this process (same code a worker runs) unless a
+test needs a real worker process (SIGKILL, Redis flush)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+from rq.job import Job
+
+import jobs.context
+from jobs import publishing as pubjobs
+from jobs.webhooks import handle_event
+from tests import accounts_flow as flow
+from tests.conftest import csrf_token, ffmpeg_clip
+from webapp import publishing
+from webapp.models import (
+    Account,
+    Media,
+    Notification,
+    Post,
+    PostMedia,
+    PostTarget,
+    TikTokService,
+    WebhookEvent,
+    utcnow,
+)
+from webapp.tiktok import chunks, ratelimit
+
+SMALL_CHUNK = chunks.MIN_CHUNK
+
+
+@pytest.fixture
+def job_settings(app, monkeypatch):
+    """Let jobs run in this process with the test app's settings (DB, Redis, media root)."""
+    settings = dict(app.config)
+    monkeypatch.setattr(jobs.context, "settings", lambda: settings)
+    return settings
+
+
+@pytest.fixture
+def service(tiktok, db):
+    svc = TikTokService.load()
+    svc.audited = True
+    svc.save()
+    return svc
+
+
+@pytest.fixture
+def maya(admin_client, service):
+    flow.connect(admin_client)
+    return Account.get(Account.open_id == "sbx-open-maya")
+
+
+def video_file(settings, name: str, size: int | None = None):
+    """Write a real MP4 (padded with zeros to `size` bytes) under MEDIA_ROOT; return its Media."""
+    from pathlib import Path
+
+    root = Path(settings["MEDIA_ROOT"])
+    path = ffmpeg_clip(root / "1" / name, size="360x640")
+    if size:
+        with open(path, "ab") as handle:
+            handle.truncate(size)
+    return path
+
+
+def add_media(owner, settings, *, name="clip.mp4", size=None, kind="video"):
+    if kind == "video":
+        path = video_file(settings, name, size)
+        content_type = "video/mp4"
+    else:
+        from pathlib import Path
+
+        import imageio_ffmpeg
+
+        path = Path(settings["MEDIA_ROOT"]) / "1" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "color=c=orange:s=640x800",
+                "-frames:v",
+                "1",
+                str(path),
+            ],
+            check=True,
+            timeout=60,
+        )
+        content_type = "image/jpeg"
+    return Media.create(
+        owner=owner,
+        kind=kind,
+        original_name=name,
+        stored_name=f"1/{name}",
+        content_type=content_type,
+        size_bytes=path.stat().st_size,
+        duration_ms=1000 if kind == "video" else None,
+        width=360,
+        height=640,
+        problems=[],
+    )
+
+
+def make_post(owner, account, media, *, privacy="PUBLIC_TO_EVERYONE", post_type="video", **opts):
+    post = Post.create(
+        author=owner,
+        post_type=post_type,
+        caption=opts.pop("caption", "Hello from Cadence #test"),
+        status="scheduled",
+        scheduled_at=utcnow(),
+        consent_at=utcnow(),
+    )
+    for position, m in enumerate(media if isinstance(media, list) else [media]):
+        PostMedia.create(post=post, media=m, position=position)
+    target = PostTarget.create(
+        post=post, account=account, status="scheduled", privacy_level=privacy, **opts
+    )
+    return post, target
+
+
+def drive(target_id: int, timeout: float = 20) -> PostTarget:
+    """Run the publish job, then status checks, until the target settles."""
+    pubjobs.publish_target(target_id)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        target = PostTarget.get_by_id(target_id)
+        if target.status not in ("publishing",) and target.phase != "moderation":
+            return target
+        if target.status == "publishing" and target.phase != "processing":
+            pubjobs.publish_target(target_id)
+        else:
+            time.sleep(0.3)
+            pubjobs.check_status(target_id)
+    return PostTarget.get_by_id(target_id)
+
+
+def sandbox_state(sandbox) -> dict:
+    return sandbox.control("state")
+
+
+def accepted_inits(sandbox) -> list[dict]:
+    return [i for i in sandbox_state(sandbox)["inits"] if i["result"] == "ok"]
+
+
+def publish_of(sandbox, publish_id: str) -> dict:
+    return next(p for p in sandbox_state(sandbox)["publishes"] if p["publish_id"] == publish_id)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def test_chunk_plan_follows_tiktoks_rules():
+    assert chunks.plan(50_000_123, 10_000_000) == (10_000_000, 5)
+    assert chunks.bounds(50_000_123, 10_000_000, 5, 4) == (40_000_000, 50_000_122)
+    assert chunks.plan(4_000_000) == (4_000_000, 1)  # under 5 MB: one chunk of the whole file
+    size = 4 * 1024**3
+    chunk, count = chunks.plan(size)
+    assert chunk == chunks.MAX_CHUNK and count == size // chunk <= 1000
+    assert size - (count - 1) * chunk <= chunks.MAX_LAST_CHUNK
+    assert chunks.plan(6_000_000, 1) == (chunks.MIN_CHUNK, 1)  # never below 5,242,880
+    with pytest.raises(ValueError):
+        chunks.plan(size + 1)
+
+
+def test_rate_limit_is_shared_and_waits_out_the_window(app):
+    redis = app.extensions["redis"]
+    waits = [ratelimit.take(redis, 7, "video_init") for _ in range(7)]
+    assert waits[:6] == [0] * 6
+    assert 55 < waits[6] <= 61  # the seventh waits for the first to leave the window
+    with pytest.raises(ratelimit.RateLimited):
+        ratelimit.acquire(redis, 7, "video_init", max_wait=1)
+    assert ratelimit.take(redis, 8, "video_init") == 0  # per account
+
+
+# --- the happy paths -------------------------------------------------------------------------------
+
+
+def test_small_video_goes_out_in_one_chunk_with_its_public_link(maya, admin, job_settings, sandbox):
+    media = add_media(admin, job_settings)
+    post, target = make_post(admin, maya, media, allow_comment=True)
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    assert target.publish_id.startswith("v_pub_file~")
+    assert target.publicaly_available_post_id
+    assert target.public_url == (
+        f"https://www.tiktok.com/@maya.rivers/video/{target.publicaly_available_post_id}"
+    )
+    inits = accepted_inits(sandbox)
+    assert len(inits) == 1
+    assert inits[0]["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+    assert inits[0]["post_info"]["disable_comment"] is False
+    assert inits[0]["post_info"]["disable_duet"] is True
+    assert inits[0]["source_info"]["total_chunk_count"] == 1
+    assert Post.get_by_id(post.id).status == "published"
+    assert target.upload_url_enc is None
+
+
+def test_multi_chunk_video_arrives_whole(maya, admin, job_settings, sandbox):
+    job_settings["UPLOAD_CHUNK_BYTES"] = SMALL_CHUNK
+    size = 3 * SMALL_CHUNK + 12_345
+    media = add_media(admin, job_settings, name="long.mp4", size=size)
+    _, target = make_post(admin, maya, media)
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    source = accepted_inits(sandbox)[0]["source_info"]
+    assert source == {
+        "source": "FILE_UPLOAD",
+        "video_size": size,
+        "chunk_size": SMALL_CHUNK,
+        "total_chunk_count": 3,
+    }
+    held = publish_of(sandbox, target.publish_id)
+    path = os.path.join(job_settings["MEDIA_ROOT"], media.stored_name)
+    assert held["received"] == size
+    assert held["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_photo_carousel_is_pulled_from_signed_urls(maya, admin, job_settings, sandbox, live_server):
+    service = TikTokService.load()
+    service.media_url_prefix = f"{live_server}/pull/"
+    service.save()
+    photos = [add_media(admin, job_settings, name=f"p{i}.jpg", kind="photo") for i in range(3)]
+    post, target = make_post(admin, maya, photos, post_type="photo", caption="Three photos")
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    init = accepted_inits(sandbox)[0]
+    assert init["endpoint"] == "content_init"
+    urls = init["source_info"]["photo_images"]
+    assert len(urls) == 3 and all(u.startswith(f"{live_server}/pull/") for u in urls)
+    assert init["post_info"]["title"] == "Three photos"
+    # The signed address serves ranges and refuses a tampered token.
+    ranged = requests.get(urls[0], headers={"Range": "bytes=0-9"}, timeout=5)
+    assert ranged.status_code == 206 and len(ranged.content) == 10
+    assert requests.get(urls[0].replace("/pull/", "/pull/x"), timeout=5).status_code == 404
+
+
+def test_inbox_draft_ends_in_the_creators_inbox(maya, admin, job_settings, sandbox):
+    service = TikTokService.load()
+    service.share_type = "inbox"
+    service.save()
+    media = add_media(admin, job_settings)
+    _, target = make_post(admin, maya, media, privacy=None)
+    target = drive(target.id)
+    assert target.status == "inbox"
+    assert target.status_label == "Sent to your TikTok inbox: open the TikTok app to finish"
+    init = accepted_inits(sandbox)[0]
+    assert init["endpoint"] == "inbox_init" and init["post_info"] is None
+
+
+def test_self_only_post_says_only_you_can_see_it(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings), privacy="SELF_ONLY")
+    target = drive(target.id)
+    assert target.status_label == "Published (only you can see it)"
+    assert not target.public_url
+
+
+# --- faults --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"path": "/upload/", "kind": "error_5xx"},
+        {"path": "/upload/", "kind": "drop"},
+        {"path": "/upload/", "kind": "error", "status": 416, "code": "range"},
+    ],
+    ids=["5xx", "dropped", "416"],
+)
+def test_upload_faults_resume_and_finish(maya, admin, job_settings, sandbox, fault, monkeypatch):
+    monkeypatch.setattr(pubjobs, "_sleep", lambda s: None)
+    job_settings["UPLOAD_CHUNK_BYTES"] = SMALL_CHUNK
+    media = add_media(admin, job_settings, name="f.mp4", size=2 * SMALL_CHUNK + 10)
+    _, target = make_post(admin, maya, media)
+    # The first chunk goes through (a zero-second "slow" is a no-op); the fault hits the second.
+    first = {"path": "/upload/", "kind": "slow", "seconds": 0}
+    sandbox.control("faults", {"queue": [first, fault], "clear_queue": True})
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    assert len(accepted_inits(sandbox)) == 1
+    assert publish_of(sandbox, target.publish_id)["received"] == 2 * SMALL_CHUNK + 10
+
+
+def test_expired_upload_url_fails_with_retry_and_retry_inits_again(
+    maya, admin, job_settings, sandbox, admin_client
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sandbox.control(
+        "faults",
+        {"queue": [{"path": "/upload/", "kind": "error", "status": 403, "code": "expired"}]},
+    )
+    target = drive(target.id)
+    assert target.status == "failed" and target.retryable
+    assert "expired" in target.error_message
+    assert Notification.select().where(Notification.kind == "post_failed").exists()
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert "Retry" in page and target.error_message in page
+    token = csrf_token(admin_client, f"/posts/{target.post_id}")
+    response = admin_client.post(
+        f"/posts/{target.post_id}/targets/{target.id}/retry", data={"csrf_token": token}
+    )
+    assert response.status_code == 303
+    again = PostTarget.get_by_id(target.id)
+    assert again.status == "scheduled" and again.attempts == 1 and again.publish_id is None
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 2  # the first publish_id never got its bytes
+
+
+def test_429_at_init_waits_out_the_window_without_a_second_post(
+    maya, admin, job_settings, sandbox, app
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sandbox.control(
+        "faults", {"queue": [{"path": "/v2/post/publish/video/init/", "kind": "rate_429"}]}
+    )
+    pubjobs.publish_target(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "publishing" and target.phase == "checking"
+    assert target.attempts == 1 and target.publish_id is None
+    job = Job.fetch(publishing.publish_job_id(target), connection=app.extensions["redis"])
+    assert job.get_status() == "scheduled"  # about a minute later
+    assert accepted_inits(sandbox) == []
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_slow_status_answers_still_end_published(maya, admin, job_settings, sandbox):
+    sandbox.control(
+        "faults",
+        {"rates": {"slow": 1.0}, "paths": ["/v2/post/publish/status/"], "slow_seconds": 1},
+    )
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    assert drive(target.id, timeout=40).status == "published"
+
+
+def test_failed_processing_is_explained_without_retry(maya, admin, job_settings, sandbox):
+    from pathlib import Path
+
+    root = Path(job_settings["MEDIA_ROOT"]) / "1"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "bad.mp4").write_bytes(b"not a video at all" * 1000)
+    media = Media.create(
+        owner=admin,
+        kind="video",
+        original_name="bad.mp4",
+        stored_name="1/bad.mp4",
+        content_type="video/mp4",
+        duration_ms=1000,
+    )
+    _, target = make_post(admin, maya, media)
+    target = drive(target.id)
+    assert target.status == "failed" and target.fail_reason == "file_format_check_failed"
+    assert not target.retryable
+    assert "MP4" in target.error_message
+
+
+# --- at publish time --------------------------------------------------------------------------------
+
+
+def test_creator_changes_since_scheduling_need_attention(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings), allow_duet=True)
+    sandbox.control("creators/maya.rivers", {"duet_disabled": True})
+    target = drive(target.id)
+    assert target.status == "needs_attention"
+    assert "Duets are turned off" in target.error_message
+    assert target.allow_duet is True  # the user's choice is kept as it was
+    assert accepted_inits(sandbox) == [] and sandbox_state(sandbox)["inits"] == []
+    assert Notification.select().where(Notification.kind == "post_needs_attention").exists()
+
+
+def test_a_privacy_no_longer_offered_needs_attention(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sandbox.control("creators/maya.rivers", {"private": True})
+    target = drive(target.id)
+    assert target.status == "needs_attention"
+    assert target.privacy_level == "PUBLIC_TO_EVERYONE"
+    assert sandbox_state(sandbox)["inits"] == []
+
+
+# --- webhooks and status agree ----------------------------------------------------------------------
+
+
+def test_webhook_and_status_apply_the_same_news_in_any_order(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings), privacy="SELF_ONLY")
+    pubjobs.publish_target(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.phase == "processing"
+    import json
+
+    for _ in range(2):  # a redelivery changes nothing
+        event = WebhookEvent.create(
+            digest=os.urandom(8).hex(),
+            event="post.publish.complete",
+            user_openid="sbx-open-maya",
+            payload={
+                "event": "post.publish.complete",
+                "content": json.dumps({"publish_id": target.publish_id}),
+            },
+        )
+        handle_event(event.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "published"
+    time.sleep(0.5)
+    assert pubjobs.check_status(target.id) == "nothing to check"
+    assert PostTarget.get_by_id(target.id).status == "published"
+    kinds = [e.kind for e in target.events]
+    assert kinds.count("published") == 1
+
+
+# --- exactly once across crashes and Redis losses ------------------------------------------------
+
+
+def worker_env(settings: dict) -> dict:
+    env = {**os.environ, "CADENCE_DOTENV": ""}
+    for key in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT"):
+        env[key] = str(settings[key])
+    env["UPLOAD_CHUNK_BYTES"] = str(settings.get("UPLOAD_CHUNK_BYTES", chunks.MAX_CHUNK))
+    return env
+
+
+def test_sigkill_mid_upload_resumes_without_a_second_init(maya, admin, job_settings, sandbox, app):
+    job_settings["UPLOAD_CHUNK_BYTES"] = SMALL_CHUNK
+    size = 8 * SMALL_CHUNK + 77
+    media = add_media(admin, job_settings, name="kill.mp4", size=size)
+    post, target = make_post(admin, maya, media)
+    # Every chunk takes a second, so the worker is surely mid-upload when it dies.
+    sandbox.control("faults", {"rates": {"slow": 1.0}, "paths": ["/upload/"], "slow_seconds": 1})
+    redis = app.extensions["redis"]
+    publishing.schedule(post, redis)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker", "--workers", "1"],
+        env=worker_env(job_settings),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = PostTarget.get_by_id(target.id)
+            if row.uploaded_bytes >= 2 * SMALL_CHUNK:
+                break
+            time.sleep(0.2)
+        assert row.phase == "uploading" and row.publish_id
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    sandbox.control("faults", {"rates": {}, "paths": []})
+    redis.delete(f"cadence:lock:target:{target.id}")  # what its 30 s expiry would do
+    # The reconciler sees a run that died (no lock, job "started" long ago) and queues a new one.
+    PostTarget.update(updated_at=utcnow() - pubjobs.STALE_RUN * 2).where(
+        PostTarget.id == target.id
+    ).execute()
+    assert pubjobs.reconcile()["resumed"] == 1
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.worker", "--burst", "--workers", "1"],
+        env=worker_env(job_settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    target = drive(target.id)  # status checks
+    assert target.status == "published", target.error_message
+    assert len(accepted_inits(sandbox)) == 1
+    assert publish_of(sandbox, target.publish_id)["received"] == size
+
+
+def test_redis_flushed_with_posts_scheduled_still_go_out(
+    admin_client, maya, admin, job_settings, sandbox, app
+):
+    media = add_media(admin, job_settings)
+    post, target = make_post(admin, maya, media)
+    redis = app.extensions["redis"]
+    publishing.schedule(post, redis)
+    redis.flushdb()  # a Redis restart without persistence
+    assert pubjobs.reconcile()["queued"] == 1
+    assert pubjobs.reconcile()["queued"] == 0  # its job is back: nothing more to queue
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.worker", "--burst", "--workers", "1"],
+        env=worker_env(job_settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_a_pull_init_in_flight_when_the_worker_died_is_unconfirmed(
+    maya, admin, job_settings, sandbox
+):
+    post, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="publishing",
+        phase="initializing",
+        source="PULL_FROM_URL",
+        init_started_at=utcnow(),
+    ).where(PostTarget.id == target.id).execute()
+    pubjobs.publish_target(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "unconfirmed"
+    assert target.status_label == "Unconfirmed: check your TikTok profile before posting again"
+    assert sandbox_state(sandbox)["inits"] == []
+
+
+def test_no_answer_within_an_hour_is_unconfirmed(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="publishing",
+        phase="processing",
+        publish_id="v_pub_file~v2-1.404",
+        initialized_at=utcnow() - publishing.UNCONFIRMED_AFTER * 2,
+    ).where(PostTarget.id == target.id).execute()
+    assert pubjobs.reconcile()["unconfirmed"] == 1
+    assert PostTarget.get_by_id(target.id).status == "unconfirmed"
+
+
+# --- screens ------------------------------------------------------------------------------------------
+
+
+def test_post_now_from_the_composer_to_the_live_status(
+    admin_client, maya, admin, job_settings, sandbox
+):
+    media = add_media(admin, job_settings)
+    data = {
+        "accounts": str(maya.id),
+        "post_type": "video",
+        "media": str(media.id),
+        "caption": "Live status",
+        f"a{maya.id}-privacy": "PUBLIC_TO_EVERYONE",
+        "action": "post_now",
+        "csrf_token": csrf_token(admin_client, "/compose/"),
+    }
+    response = admin_client.post("/compose/", data=data)
+    assert response.status_code == 303
+    page_url = response.headers["Location"]
+    page = admin_client.get(page_url).get_data(as_text=True)
+    assert "It can take a few minutes for your post to be processed" in page
+    assert 'hx-trigger="every 2s"' in page  # the widget polls while work runs
+    target = PostTarget.get()
+    assert drive(target.id).status == "published"
+    widget = admin_client.get(f"/posts/{target.post_id}/status").get_data(as_text=True)
+    assert "Open on TikTok" in widget and "hx-trigger" not in widget
+
+
+def test_cancel_a_scheduled_post_asks_first_and_drops_its_job(
+    admin_client, maya, admin, job_settings, app
+):
+    post, target = make_post(admin, maya, add_media(admin, job_settings))
+    Post.update(scheduled_at=utcnow() + publishing.UNCONFIRMED_AFTER).where(
+        Post.id == post.id
+    ).execute()
+    redis = app.extensions["redis"]
+    publishing.schedule(Post.get_by_id(post.id), redis)
+    assert "Cancel this post?" in admin_client.get(f"/posts/{post.id}/cancel").get_data(
+        as_text=True
+    )
+    token = csrf_token(admin_client, f"/posts/{post.id}/cancel")
+    admin_client.post(f"/posts/{post.id}/cancel", data={"csrf_token": token})
+    assert PostTarget.get_by_id(target.id).status == "cancelled"
+    assert Post.get_by_id(post.id).status == "cancelled"
+    assert redis.exists(f"rq:job:{publishing.publish_job_id(target)}") == 0
+    assert pubjobs.publish_target(target.id).startswith("nothing to do")
