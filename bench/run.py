@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -19,41 +17,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import redis  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
+from bench.common import latencies, pct, rate  # noqa: E402
 from webapp import create_app, crypto  # noqa: E402
 from webapp.auth import throttle  # noqa: E402
 from webapp.db import connected, migrate  # noqa: E402
 from webapp.people import create_user  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-def rate(fn: Callable[[], object], seconds: float = 1.5) -> float:
-    """Return calls per second of fn, measured for about `seconds` after a warm-up."""
-    for _ in range(20):
-        fn()
-    count, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(50):
-            fn()
-        count += 50
-    return count / elapsed
-
-
-def latencies(fn: Callable[[], object], count: int = 400) -> list[float]:
-    """Return sorted per-call times in milliseconds after a warm-up."""
-    for _ in range(20):
-        fn()
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return sorted(times)
-
-
-def pct(times: list[float], q: float) -> float:
-    """Return the q-th percentile of sorted times."""
-    return times[min(len(times) - 1, int(len(times) * q))]
 
 
 def composer_check(tmp: str) -> list[tuple[str, float, float, str, float, float]]:
@@ -208,6 +178,14 @@ def main() -> int:
             f"{name:<34} {p50:>6.2f} {p95:>6.2f}  {ref_name:<24} {rp50:>6.2f} {rp95:>6.2f} "
             f"{p95 / rp95:>9.1f} {'≤15 ' + verdict:>10}"
         )
+    print()
+    print("Publishing (sandbox over HTTP, `python -m jobs.worker` with the default workers)")
+    print("-" * 80)
+    from bench import publishing
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for line in publishing.run(REDIS_URL, tmp):
+            print(line)
     return 0
 
 

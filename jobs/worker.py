@@ -3,6 +3,7 @@ default) with RQ's scheduler, plus the periodic ticker (reconciler, token refres
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -14,6 +15,14 @@ from rq import Worker
 
 from jobs import QUEUE_NAME, context
 from webapp.config import ConfigError
+
+
+def _preload() -> None:
+    """Import every job module once, so the process RQ forks for each job starts warm."""
+    import jobs.accounts
+    import jobs.health
+    import jobs.publishing
+    import jobs.webhooks  # noqa: F401
 
 
 def _work(redis_url: str, burst: bool, ticker: bool) -> None:
@@ -35,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cadence worker can't start: {exc}", file=sys.stderr)
         return 1
     burst = "--burst" in args
+    _preload()
     count = settings["WORKERS"]
     if "--workers" in args:
         try:
@@ -58,10 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     def stop(signum, _frame):
         for child in children:
             if child.is_alive() and child.pid:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(child.pid, signum)
-                except ProcessLookupError:
-                    pass
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

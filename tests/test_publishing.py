@@ -159,7 +159,7 @@ def publish_of(sandbox, publish_id: str) -> dict:
     return next(p for p in sandbox_state(sandbox)["publishes"] if p["publish_id"] == publish_id)
 
 
-# --- rules ---------------------------------------------------------------------------------------
+# --- rules ----------------------------------------------------------------------------------------
 
 
 def test_chunk_plan_follows_tiktoks_rules():
@@ -185,7 +185,7 @@ def test_rate_limit_is_shared_and_waits_out_the_window(app):
     assert ratelimit.take(redis, 8, "video_init") == 0  # per account
 
 
-# --- the happy paths -------------------------------------------------------------------------------
+# --- the happy paths ------------------------------------------------------------------------------
 
 
 def test_small_video_goes_out_in_one_chunk_with_its_public_link(maya, admin, job_settings, sandbox):
@@ -225,7 +225,8 @@ def test_multi_chunk_video_arrives_whole(maya, admin, job_settings, sandbox):
     held = publish_of(sandbox, target.publish_id)
     path = os.path.join(job_settings["MEDIA_ROOT"], media.stored_name)
     assert held["received"] == size
-    assert held["sha256"] == hashlib.sha256(open(path, "rb").read()).hexdigest()
+    with open(path, "rb") as handle:
+        assert held["sha256"] == hashlib.sha256(handle.read()).hexdigest()
 
 
 def test_photo_carousel_is_pulled_from_signed_urls(maya, admin, job_settings, sandbox, live_server):
@@ -267,7 +268,7 @@ def test_self_only_post_says_only_you_can_see_it(maya, admin, job_settings, sand
     assert not target.public_url
 
 
-# --- faults --------------------------------------------------------------------------------------
+# --- faults ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -366,7 +367,7 @@ def test_failed_processing_is_explained_without_retry(maya, admin, job_settings,
     assert "MP4" in target.error_message
 
 
-# --- at publish time --------------------------------------------------------------------------------
+# --- at publish time ------------------------------------------------------------------------------
 
 
 def test_creator_changes_since_scheduling_need_attention(maya, admin, job_settings, sandbox):
@@ -389,7 +390,7 @@ def test_a_privacy_no_longer_offered_needs_attention(maya, admin, job_settings, 
     assert sandbox_state(sandbox)["inits"] == []
 
 
-# --- webhooks and status agree ----------------------------------------------------------------------
+# --- webhooks and status agree --------------------------------------------------------------------
 
 
 def test_webhook_and_status_apply_the_same_news_in_any_order(maya, admin, job_settings, sandbox):
@@ -419,7 +420,7 @@ def test_webhook_and_status_apply_the_same_news_in_any_order(maya, admin, job_se
     assert kinds.count("published") == 1
 
 
-# --- exactly once across crashes and Redis losses ------------------------------------------------
+# --- exactly once across crashes and Redis losses -------------------------------------------------
 
 
 def worker_env(settings: dict) -> dict:
@@ -529,7 +530,7 @@ def test_no_answer_within_an_hour_is_unconfirmed(maya, admin, job_settings, sand
     assert PostTarget.get_by_id(target.id).status == "unconfirmed"
 
 
-# --- screens ------------------------------------------------------------------------------------------
+# --- screens --------------------------------------------------------------------------------------
 
 
 def test_post_now_from_the_composer_to_the_live_status(

@@ -164,6 +164,9 @@ def cancel(post_id: int):
     return redirect(url_for("posts.detail", post_id=post.id), code=303)
 
 
+MONTH_EVENTS_PER_DAY = 4  # a month cell shows this many; "+N more" opens the week
+
+
 @bp.route("/calendar/")
 def calendar_view():
     """Show scheduled and published posts on a month or week grid."""
@@ -195,10 +198,14 @@ def calendar_view():
         title = f"Week of {start.strftime('%d %B %Y')}"
     lo = to_utc(dt.datetime.combine(start, dt.time()), zone)
     hi = to_utc(dt.datetime.combine(end, dt.time()), zone)
-    posts = visible_posts().where(
-        Post.status.in_(["scheduled", "publishing", "published", "needs_attention", "failed"])
-        & (Post.scheduled_at >= lo)
-        & (Post.scheduled_at < hi)
+    posts = (
+        visible_posts()
+        .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
+        .where(
+            Post.status.in_(["scheduled", "publishing", "published", "needs_attention", "failed"])
+            & (Post.scheduled_at >= lo)
+            & (Post.scheduled_at < hi)
+        )
     )
     by_day: dict[dt.date, list] = {}
     for post in posts.order_by(Post.scheduled_at):
@@ -212,6 +219,7 @@ def calendar_view():
         today=today,
         title=title,
         by_day=by_day,
+        per_day=MONTH_EVENTS_PER_DAY if view == "month" else 0,
         zone=zone,
         prev_url=url_for("posts.calendar_view", view=view, date=prev_date.isoformat()),
         next_url=url_for("posts.calendar_view", view=view, date=next_date.isoformat()),

@@ -1,0 +1,416 @@
+"""Publishing benchmarks (part of `make bench`): lateness of scheduled posts, a burst of 500, a
+1 GB upload against curl, and the Posts list / Calendar with 10,000 posts.
+
+Everything is real: the sandbox over HTTP, `python -m jobs.worker` processes (the default
+WORKERS), Redis, and a SQLite file. Lateness is measured where it matters: the sandbox records
+the wall-clock time each init request arrived, which is compared with the post's due time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+from bench.common import pct
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "p" * 48
+ONE_GB = 1024**3
+
+
+class Env:
+    """A sandbox, an app on a SQLite file, connected accounts, and a small video."""
+
+    def __init__(self, tmp: str, redis_url: str, sandbox, accounts: int):
+        from tests.accounts_flow import connect
+        from tests.conftest import ffmpeg_clip
+        from webapp import create_app
+        from webapp.db import connected, migrate
+        from webapp.models import Account, Media, TikTokService
+        from webapp.people import create_user
+
+        self.tmp, self.redis_url, self.sandbox = tmp, redis_url, sandbox
+        self.settings = {
+            "APP_ENV": "test",
+            "SECRET_KEY": SECRET,
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": f"sqlite:///{tmp}/publishing.sqlite3",
+            "MEDIA_ROOT": f"{tmp}/media",
+            "PUBLIC_URL": "https://bench.example.com",
+            "WTF_CSRF_ENABLED": False,
+        }
+        self.app = create_app(self.settings)
+        migrate()
+        self.client = self.app.test_client()
+        with connected():
+            self.user = create_user("pub@example.com", "bench password", role="admin")
+            service = TikTokService.load()
+            service.client_key, service.audited = "sbx_demo_client_key", True
+            service.set_client_secret("sbx_demo_client_secret")
+            service.auth_base_url = service.api_base_url = sandbox.url
+            service.save()
+        self.client.post("/login", data={"email": "pub@example.com", "password": "bench password"})
+        for i in range(1, accounts + 1):
+            connect(self.client, creator=f"creator{i:03d}")
+        clip = ffmpeg_clip(Path(tmp) / "media" / "clip.mp4", size="360x640")
+        with connected():
+            self.accounts = list(Account.select().order_by(Account.username))
+            self.video = Media.create(
+                owner=self.user,
+                kind="video",
+                original_name="clip.mp4",
+                stored_name="clip.mp4",
+                content_type="video/mp4",
+                size_bytes=clip.stat().st_size,
+                duration_ms=1000,
+                problems=[],
+            )
+
+    def worker_env(self, **extra) -> dict:
+        env = {**os.environ, "CADENCE_DOTENV": "", "PYTHONPATH": str(ROOT)}
+        for key in ("APP_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT"):
+            env[key] = self.settings[key]
+        env.update({k: str(v) for k, v in extra.items()})
+        return env
+
+    def post(self, account, due: dt.datetime, media=None):
+        from webapp.models import Post, PostMedia, PostTarget
+
+        post = Post.create(
+            author=self.user,
+            caption="bench",
+            status="scheduled",
+            scheduled_at=due,
+            consent_at=due,
+        )
+        PostMedia.create(post=post, media=media or self.video, position=0)
+        PostTarget.create(
+            post=post, account=account, status="scheduled", privacy_level="PUBLIC_TO_EVERYONE"
+        )
+        return post
+
+    def init_times(self) -> dict[str, float]:
+        """Return {publish_id: when its init arrived} for every accepted init."""
+        state = self.sandbox.control("state")
+        return {i["publish_id"]: i["at"] for i in state["inits"] if i["result"] == "ok"}
+
+    def refused_429(self) -> int:
+        state = self.sandbox.control("state")
+        return sum(1 for i in state["inits"] if i["result"] == "rate_limit_exceeded")
+
+
+def _epoch(naive_utc: dt.datetime) -> float:
+    return naive_utc.replace(tzinfo=dt.UTC).timestamp()
+
+
+def _wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def lateness(env: Env, trials: int = 50, burst: int = 500) -> list[str]:
+    """(a) Single posts on an idle system, then a burst due at the same second."""
+    from webapp import publishing
+    from webapp.db import connected
+    from webapp.models import PostTarget
+
+    r = redis.Redis.from_url(env.redis_url)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker"],
+        env=env.worker_env(),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    lines = []
+    try:
+        time.sleep(2)  # the workers register and the scheduler takes its lock
+        single_accounts = env.accounts[100 : 100 + trials]
+        late = []
+        with connected():
+            for account in single_accounts:
+                due = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+                due += dt.timedelta(seconds=3)
+                post = env.post(account, due)
+                publishing.schedule(post, r)
+                target = PostTarget.get(PostTarget.post == post.id)
+
+                def initialized(target_id=target.id):
+                    return PostTarget.get_by_id(target_id).publish_id is not None
+
+                _wait_for(initialized, 30)
+                publish_id = PostTarget.get_by_id(target.id).publish_id
+                late.append(env.init_times()[publish_id] - _epoch(due))
+                time.sleep(0.3)
+        late.sort()
+        p99 = pct(late, 0.99)
+        lines.append(
+            f"Single post, idle ({trials} trials)   p50 {pct(late, 0.5) * 1000:7.0f} ms   "
+            f"p99 {p99 * 1000:7.0f} ms   max {late[-1] * 1000:7.0f} ms   "
+            f"target p99 ≤ 1500 ms: {'ok' if p99 <= 1.5 else 'MISSED'}"
+        )
+        # The burst: 500 posts over 100 accounts, all due at the same second.
+        with connected():
+            due = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+            due += dt.timedelta(seconds=8)
+            posts = [env.post(env.accounts[i % 100], due) for i in range(burst)]
+            for post in posts:
+                publishing.schedule(post, r)
+            ids = [p.id for p in posts]
+
+            def all_initialized():
+                return (
+                    PostTarget.select()
+                    .where(PostTarget.post.in_(ids) & PostTarget.publish_id.is_null(False))
+                    .count()
+                    == burst
+                )
+
+            _wait_for(all_initialized, 120, step=0.5)
+            rows = list(
+                PostTarget.select(PostTarget.publish_id, PostTarget.status).where(
+                    PostTarget.post.in_(ids)
+                )
+            )
+        times = env.init_times()
+        burst_late = sorted(times[t.publish_id] - _epoch(due) for t in rows if t.publish_id)
+        done = len(burst_late)
+        last = burst_late[-1] if burst_late else float("inf")
+        ok = done == burst and last <= 30 and env.refused_429() == 0
+        lines.append(
+            f"Burst {burst} posts / 100 accounts      p50 {pct(burst_late, 0.5) * 1000:7.0f} ms   "
+            f"p99 {pct(burst_late, 0.99) * 1000:7.0f} ms   max {last * 1000:7.0f} ms   "
+            f"initialized {done}/{burst}, 429s {env.refused_429()}   "
+            f"target all ≤ 30 s, 0 × 429: {'ok' if ok else 'MISSED'}"
+        )
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(20)
+    return lines
+
+
+def upload(env: Env, size: int = ONE_GB) -> list[str]:
+    """(b) The publish job's upload of a 1 GB file vs curl PUTting the same chunks."""
+    from tests.conftest import ffmpeg_clip
+    from webapp.db import connected
+    from webapp.models import Media, PostTarget
+    from webapp.tiktok import chunks
+
+    media_root = Path(env.settings["MEDIA_ROOT"])
+    big = media_root / "big.mp4"
+    ffmpeg_clip(big, size="360x640")
+    block = os.urandom(1 << 24)
+    with open(big, "r+b") as handle:  # a real MP4 head, then written (not sparse) bytes
+        handle.seek(0, os.SEEK_END)
+        while handle.tell() < size:
+            handle.write(block[: size - handle.tell()])
+    with connected():
+        media = Media.create(
+            owner=env.user,
+            kind="video",
+            original_name="big.mp4",
+            stored_name="big.mp4",
+            content_type="video/mp4",
+            size_bytes=size,
+            duration_ms=1000,
+            problems=[],
+        )
+        post = env.post(env.accounts[0], dt.datetime.now(dt.UTC).replace(tzinfo=None), media)
+        target = PostTarget.get(PostTarget.post == post.id)
+    code = (
+        "import sys, time; from jobs.publishing import publish_target; "
+        "t = time.perf_counter(); print(publish_target(int(sys.argv[1]))); "
+        "print(time.perf_counter() - t)"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(target.id)],
+        env=env.worker_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ours = float(run.stdout.strip().splitlines()[-1])
+    with connected():
+        target = PostTarget.get_by_id(target.id)
+        uploaded = target.uploaded_bytes
+    # The reference: curl PUTs the same chunks (pre-cut files) to a fresh upload URL.
+    chunk, count = chunks.plan(size, env.app.config["UPLOAD_CHUNK_BYTES"])
+    pieces = []
+    with open(big, "rb") as source:
+        for index in range(count):
+            first, last = chunks.bounds(size, chunk, count, index)
+            piece = media_root / f"piece{index}"
+            source.seek(first)
+            with open(piece, "wb") as out:
+                left = last - first + 1
+                while left:
+                    data = source.read(min(left, 1 << 24))
+                    out.write(data)
+                    left -= len(data)
+            pieces.append((piece, first, last))
+    from webapp.models import TikTokService
+    from webapp.tiktok.accounts import client_for
+
+    with connected():
+        account = env.accounts[1]
+        from webapp.models import Account
+
+        token = Account.get_by_id(account.id).access_token()
+        client = client_for(TikTokService.load(), env.settings)
+        reply = client.init_video(
+            token,
+            source_info={
+                "source": "FILE_UPLOAD",
+                "video_size": size,
+                "chunk_size": chunk,
+                "total_chunk_count": count,
+            },
+            post_info={
+                "privacy_level": "SELF_ONLY",
+                "title": "curl",
+                "disable_comment": True,
+                "disable_duet": True,
+                "disable_stitch": True,
+                "brand_content_toggle": False,
+                "brand_organic_toggle": False,
+                "is_aigc": False,
+            },
+        )
+    start = time.perf_counter()
+    for piece, first, last in pieces:
+        subprocess.run(
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: video/mp4",
+                "-H",
+                f"Content-Range: bytes {first}-{last}/{size}",
+                "--upload-file",
+                str(piece),
+                reply["upload_url"],
+            ],
+            check=True,
+        )
+    reference = time.perf_counter() - start
+    for piece, _, _ in pieces:
+        piece.unlink()
+    big.unlink()
+    ratio = reference / ours  # throughput ratio: ours / curl
+    rss_mb = max(peak_kb, before) / 1024
+    return [
+        f"1 GB upload ({count} chunks of {chunk:,} B)   publish job {size / ours / 1e6:7.0f} MB/s "
+        f"({ours:5.1f} s, {uploaded:,} B)   curl {size / reference / 1e6:7.0f} MB/s "
+        f"({reference:5.1f} s)   ratio {ratio:4.2f}   target ≥ 0.95: "
+        f"{'ok' if ratio >= 0.95 else 'MISSED'}",
+        f"Publish job peak RSS                 {rss_mb:7.0f} MB   target < 150 MB: "
+        f"{'ok' if rss_mb < 150 else 'MISSED'}",
+    ]
+
+
+def pages(env: Env, count: int = 10_000) -> list[str]:
+    """(c) Posts list and Calendar p95 with 10,000 posts in the database."""
+    from bench.common import latencies
+    from webapp.db import connected, db
+    from webapp.models import Post, PostTarget
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    statuses = ["scheduled", "published", "failed", "needs_attention", "draft"]
+    with connected(), db.atomic():
+        rows = [
+            {
+                "author": env.user.id,
+                "caption": f"Post number {i} #bench",
+                "status": statuses[i % len(statuses)],
+                "scheduled_at": now + dt.timedelta(minutes=53 * (i - count // 2)),
+                "created_at": now - dt.timedelta(minutes=i),
+                "updated_at": now,
+                "post_type": "video",
+            }
+            for i in range(count)
+        ]
+        for start in range(0, count, 500):
+            Post.insert_many(rows[start : start + 500]).execute()
+        ids = [p.id for p in Post.select(Post.id).where(Post.caption.startswith("Post number"))]
+        targets = [
+            {
+                "post": pid,
+                "account": env.accounts[pid % 10].id,
+                "status": "scheduled",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for pid in ids
+        ]
+        for start in range(0, len(targets), 500):
+            PostTarget.insert_many(targets[start : start + 500]).execute()
+    c = env.client
+    out = []
+    for name, url in (
+        ("Posts list (10,000 posts)", "/posts/"),
+        ("Posts list, Failed filter", "/posts/?status=failed"),
+        ("Calendar month (10,000 posts)", "/calendar/"),
+        ("Calendar week (10,000 posts)", "/calendar/?view=week"),
+    ):
+        assert c.get(url).status_code == 200
+        times = latencies(lambda url=url: c.get(url), count=200)
+        p95 = pct(times, 0.95)
+        out.append(
+            f"{name:<36} p50 {pct(times, 0.5):6.1f} ms   p95 {p95:6.1f} ms   "
+            f"target p95 ≤ 50 ms: {'ok' if p95 <= 50 else 'MISSED'}"
+        )
+    return out
+
+
+def run(redis_url: str, tmp: str, *, trials: int = 50, burst: int = 500, size: int = ONE_GB):
+    """Run the publishing benchmarks and return the lines to print."""
+    from sandbox.runner import SandboxProcess
+
+    sandbox_env = {
+        "SANDBOX_EXTRA_CREATORS": 100 + trials,
+        "SANDBOX_DAILY_DIRECT_POSTS": 100_000,
+        "SANDBOX_PROCESSING_SECONDS": 1,
+        "SANDBOX_MODERATION_SECONDS": 1,
+    }
+    redis.Redis.from_url(redis_url).flushdb()
+    with SandboxProcess(env=sandbox_env) as sandbox:
+        env = Env(tmp, redis_url, sandbox, accounts=100 + trials)
+        lines = lateness(env, trials=trials, burst=burst)
+        lines += upload(env, size=size)
+        lines += pages(env)
+    redis.Redis.from_url(redis_url).flushdb()
+    return lines
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as directory:
+        for line in run(
+            os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+            directory,
+            trials=int(os.environ.get("BENCH_TRIALS", 50)),
+            burst=int(os.environ.get("BENCH_BURST", 500)),
+            size=int(os.environ.get("BENCH_UPLOAD_BYTES", ONE_GB)),
+        ):
+            print(line)
