@@ -119,28 +119,40 @@ def _wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
     return False
 
 
-def lateness(env: Env, trials: int = 50, burst: int = 500) -> list[str]:
-    """(a) Single posts on an idle system, then a burst due at the same second."""
-    from webapp import publishing
-    from webapp.db import connected
-    from webapp.models import PostTarget
-
-    r = redis.Redis.from_url(env.redis_url)
+def _workers(env: Env, count: int) -> subprocess.Popen:
     worker = subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker"],
+        [sys.executable, "-m", "jobs.worker", "--workers", str(count)],
         env=env.worker_env(),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    lines = []
+    time.sleep(2)  # the workers register and the scheduler takes its lock
+    return worker
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    os.killpg(worker.pid, 15)
     try:
-        time.sleep(2)  # the workers register and the scheduler takes its lock
-        single_accounts = env.accounts[100 : 100 + trials]
-        late = []
+        worker.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, 9)
+        worker.wait(10)
+
+
+def single(env: Env, trials: int, workers: int) -> list[str]:
+    """(a) One post at a time on an idle system: due time → init request at the sandbox."""
+    from webapp import publishing
+    from webapp.db import connected
+    from webapp.models import PostTarget
+
+    r = redis.Redis.from_url(env.redis_url)
+    worker = _workers(env, workers)
+    late = []
+    try:
         with connected():
-            for account in single_accounts:
+            for account in env.accounts[200 : 200 + trials]:
                 due = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
                 due += dt.timedelta(seconds=3)
                 post = env.post(account, due)
@@ -150,22 +162,41 @@ def lateness(env: Env, trials: int = 50, burst: int = 500) -> list[str]:
                 def initialized(target_id=target.id):
                     return PostTarget.get_by_id(target_id).publish_id is not None
 
-                _wait_for(initialized, 30)
+                if not _wait_for(initialized, 30):
+                    row = PostTarget.get_by_id(target.id)
+                    raise RuntimeError(
+                        f"trial {len(late) + 1}: not initialized within 30 s "
+                        f"({row.status}/{row.phase}: {row.error_message})"
+                    )
                 publish_id = PostTarget.get_by_id(target.id).publish_id
                 late.append(env.init_times()[publish_id] - _epoch(due))
                 time.sleep(0.3)
-        late.sort()
-        p99 = pct(late, 0.99)
-        lines.append(
-            f"Single post, idle ({trials} trials)   p50 {pct(late, 0.5) * 1000:7.0f} ms   "
-            f"p99 {p99 * 1000:7.0f} ms   max {late[-1] * 1000:7.0f} ms   "
-            f"target p99 ≤ 1500 ms: {'ok' if p99 <= 1.5 else 'MISSED'}"
-        )
-        # The burst: 500 posts over 100 accounts, all due at the same second.
+    finally:
+        _stop(worker)
+    late.sort()
+    p99 = pct(late, 0.99)
+    return [
+        f"Single post, idle ({trials} trials, {workers} workers)   "
+        f"p50 {pct(late, 0.5) * 1000:6.0f} ms"
+        f"   p99 {p99 * 1000:6.0f} ms   max {late[-1] * 1000:6.0f} ms   "
+        f"target p99 ≤ 1500 ms: {'ok' if p99 <= 1.5 else 'MISSED'}"
+    ]
+
+
+def burst(env: Env, count: int, workers: int, accounts) -> list[str]:
+    """(a) `count` posts over 100 accounts, all due at the same second."""
+    from webapp import publishing
+    from webapp.db import connected
+    from webapp.models import PostTarget
+
+    r = redis.Redis.from_url(env.redis_url)
+    refused_before = env.refused_429()
+    worker = _workers(env, workers)
+    try:
         with connected():
             due = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
             due += dt.timedelta(seconds=8)
-            posts = [env.post(env.accounts[i % 100], due) for i in range(burst)]
+            posts = [env.post(accounts[i % len(accounts)], due) for i in range(count)]
             for post in posts:
                 publishing.schedule(post, r)
             ids = [p.id for p in posts]
@@ -175,30 +206,24 @@ def lateness(env: Env, trials: int = 50, burst: int = 500) -> list[str]:
                     PostTarget.select()
                     .where(PostTarget.post.in_(ids) & PostTarget.publish_id.is_null(False))
                     .count()
-                    == burst
+                    == count
                 )
 
-            _wait_for(all_initialized, 120, step=0.5)
-            rows = list(
-                PostTarget.select(PostTarget.publish_id, PostTarget.status).where(
-                    PostTarget.post.in_(ids)
-                )
-            )
-        times = env.init_times()
-        burst_late = sorted(times[t.publish_id] - _epoch(due) for t in rows if t.publish_id)
-        done = len(burst_late)
-        last = burst_late[-1] if burst_late else float("inf")
-        ok = done == burst and last <= 30 and env.refused_429() == 0
-        lines.append(
-            f"Burst {burst} posts / 100 accounts      p50 {pct(burst_late, 0.5) * 1000:7.0f} ms   "
-            f"p99 {pct(burst_late, 0.99) * 1000:7.0f} ms   max {last * 1000:7.0f} ms   "
-            f"initialized {done}/{burst}, 429s {env.refused_429()}   "
-            f"target all ≤ 30 s, 0 × 429: {'ok' if ok else 'MISSED'}"
-        )
+            _wait_for(all_initialized, 180, step=0.5)
+            rows = list(PostTarget.select(PostTarget.publish_id).where(PostTarget.post.in_(ids)))
     finally:
-        os.killpg(worker.pid, 15)
-        worker.wait(20)
-    return lines
+        _stop(worker)
+    times = env.init_times()
+    late = sorted(times[t.publish_id] - _epoch(due) for t in rows if t.publish_id)
+    refused = env.refused_429() - refused_before
+    last = late[-1] if late else float("inf")
+    ok = len(late) == count and last <= 30 and refused == 0
+    return [
+        f"Burst {count} posts / {len(accounts)} accounts, {workers} workers   "
+        f"p50 {pct(late, 0.5) * 1000:6.0f} ms   p99 {pct(late, 0.99) * 1000:6.0f} ms   "
+        f"max {last * 1000:6.0f} ms   initialized {len(late)}/{count}, 429s {refused}   "
+        f"target all ≤ 30 s, 0 × 429: {'ok' if ok else 'MISSED'}"
+    ]
 
 
 def upload(env: Env, size: int = ONE_GB) -> list[str]:
@@ -293,24 +318,38 @@ def upload(env: Env, size: int = ONE_GB) -> list[str]:
         )
     start = time.perf_counter()
     for piece, first, last in pieces:
-        subprocess.run(
-            [
-                "curl",
-                "-sS",
-                "-o",
-                "/dev/null",
-                "-X",
-                "PUT",
-                "-H",
-                "Content-Type: video/mp4",
-                "-H",
-                f"Content-Range: bytes {first}-{last}/{size}",
-                "--upload-file",
-                str(piece),
-                reply["upload_url"],
-            ],
-            check=True,
-        )
+        # curl streams the chunk from stdin ("-T -" with its length, not chunked): given a file
+        # name, it would append that name to an upload URL whose path ends in "/".
+        with open(piece, "rb") as stdin:
+            done = subprocess.run(
+                [
+                    "curl",
+                    "-sS",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-X",
+                    "PUT",
+                    "-H",
+                    "Content-Type: video/mp4",
+                    "-H",
+                    f"Content-Range: bytes {first}-{last}/{size}",
+                    "-H",
+                    f"Content-Length: {last - first + 1}",
+                    "-H",
+                    "Transfer-Encoding:",
+                    "-T",
+                    "-",
+                    reply["upload_url"],
+                ],
+                check=True,
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+            )
+        if done.stdout not in ("201", "206"):
+            raise RuntimeError(f"curl's chunk {first}-{last} got HTTP {done.stdout}")
     reference = time.perf_counter() - start
     for piece, _, _ in pieces:
         piece.unlink()
@@ -318,7 +357,8 @@ def upload(env: Env, size: int = ONE_GB) -> list[str]:
     ratio = reference / ours  # throughput ratio: ours / curl
     rss_mb = max(peak_kb, before) / 1024
     return [
-        f"1 GB upload ({count} chunks of {chunk:,} B)   publish job {size / ours / 1e6:7.0f} MB/s "
+        f"{size / 1e9:.1f} GB upload ({count} chunks of {chunk:,} B)   "
+        f"publish job {size / ours / 1e6:7.0f} MB/s "
         f"({ours:5.1f} s, {uploaded:,} B)   curl {size / reference / 1e6:7.0f} MB/s "
         f"({reference:5.1f} s)   ratio {ratio:4.2f}   target ≥ 0.95: "
         f"{'ok' if ratio >= 0.95 else 'MISSED'}",
@@ -381,22 +421,27 @@ def pages(env: Env, count: int = 10_000) -> list[str]:
     return out
 
 
-def run(redis_url: str, tmp: str, *, trials: int = 50, burst: int = 500, size: int = ONE_GB):
+def run(redis_url: str, tmp: str, *, trials: int = 50, burst_size: int = 500, size: int = ONE_GB):
     """Run the publishing benchmarks and return the lines to print."""
     from sandbox.runner import SandboxProcess
 
     sandbox_env = {
-        "SANDBOX_EXTRA_CREATORS": 100 + trials,
+        "SANDBOX_EXTRA_CREATORS": 200 + trials,
         "SANDBOX_DAILY_DIRECT_POSTS": 100_000,
         "SANDBOX_PROCESSING_SECONDS": 1,
         "SANDBOX_MODERATION_SECONDS": 1,
     }
     redis.Redis.from_url(redis_url).flushdb()
     with SandboxProcess(env=sandbox_env) as sandbox:
-        env = Env(tmp, redis_url, sandbox, accounts=100 + trials)
-        lines = lateness(env, trials=trials, burst=burst)
+        env = Env(tmp, redis_url, sandbox, accounts=200 + trials)
+        default = int(env.app.config["WORKERS"])
+        lines = single(env, trials, default)
+        # Each burst gets its own 100 accounts, so TikTok's per-minute limits start fresh.
+        lines += burst(env, burst_size, default, env.accounts[:100])
+        lines += burst(env, burst_size, default * 2, env.accounts[100:200])
         lines += upload(env, size=size)
-        lines += pages(env)
+    # The sandbox is stopped first: its ticker would otherwise share the two cores.
+    lines += pages(env)
     redis.Redis.from_url(redis_url).flushdb()
     return lines
 
@@ -410,7 +455,7 @@ if __name__ == "__main__":
             os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
             directory,
             trials=int(os.environ.get("BENCH_TRIALS", 50)),
-            burst=int(os.environ.get("BENCH_BURST", 500)),
+            burst_size=int(os.environ.get("BENCH_BURST", 500)),
             size=int(os.environ.get("BENCH_UPLOAD_BYTES", ONE_GB)),
         ):
             print(line)

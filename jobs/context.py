@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from webapp import config as cfg
-from webapp import crypto
+from webapp import crypto, mail
 from webapp import db as dbmod
 
 
@@ -16,4 +16,5 @@ def settings() -> dict:
     cfg.check(loaded)
     dbmod.bind(loaded["DATABASE_URL"])
     crypto.configure(loaded["SECRET_KEY"], cfg.old_secret_keys(loaded))
+    mail.configure(loaded)
     return loaded

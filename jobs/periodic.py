@@ -35,15 +35,47 @@ def tick(connection: Redis, now: float | None = None) -> list[str]:
     return started
 
 
-def start_ticker(connection: Redis, every: float = 5.0) -> threading.Thread:
-    """Call tick() every few seconds in a daemon thread of the worker process."""
+class Promoter:
+    """Move due scheduled jobs to the queue, as RQ's scheduler does, under RQ's own scheduler lock.
+
+    Every worker process runs one, so whichever holds the lock promotes and the others stand by;
+    a crashed holder's lock lapses within a minute and another worker takes over on its next
+    step (RQ's own workers only retry every ten minutes, far too late for a post due now).
+    """
+
+    def __init__(self, connection: Redis):
+        from rq.scheduler import RQScheduler
+
+        self.scheduler = RQScheduler([jobs.QUEUE_NAME], connection=connection, interval=1)
+
+    def step(self) -> bool:
+        """Take or refresh the lock; promote due jobs when it is ours; tell whether it is."""
+        if self.scheduler.acquire_locks():
+            self.scheduler.enqueue_scheduled_jobs()
+            return True
+        return False
+
+    def stop(self) -> None:
+        """Give the lock back so another worker takes over at once."""
+        with contextlib.suppress(RedisError):
+            self.scheduler.release_locks()
+
+
+def start_ticker(connection: Redis, every: float = 5.0, promote_every: float = 0.5):
+    """In a daemon thread of the worker process: promote due jobs twice a second, and call
+    tick() every few seconds. Returns the thread and its Promoter (stop() it on shutdown)."""
+    promoter = Promoter(connection)
 
     def run() -> None:
+        last_tick = 0.0
         while True:
-            with contextlib.suppress(RedisError):  # Redis down or restarting: next tick retries
-                tick(connection)
-            time.sleep(every)
+            with contextlib.suppress(RedisError):  # Redis down or restarting: next step retries
+                promoter.step()
+                if time.monotonic() - last_tick >= every:
+                    last_tick = time.monotonic()
+                    tick(connection)
+            time.sleep(promote_every)
 
     thread = threading.Thread(target=run, name="cadence-periodic", daemon=True)
     thread.start()
-    return thread
+    return thread, promoter

@@ -25,14 +25,28 @@ def _preload() -> None:
     import jobs.webhooks  # noqa: F401
 
 
-def _work(redis_url: str, burst: bool, ticker: bool) -> None:
+def _work(redis_url: str, burst: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     connection = Redis.from_url(redis_url)
-    if ticker:
-        from jobs.periodic import start_ticker
+    worker = Worker([QUEUE_NAME], connection=connection)
+    if burst:
+        # Drain what is due now (promoting due scheduled jobs once), then exit.
+        from jobs.periodic import Promoter
 
-        start_ticker(connection)
-    Worker([QUEUE_NAME], connection=connection).work(with_scheduler=True, burst=burst)
+        promoter = Promoter(connection)
+        promoter.step()
+        promoter.stop()
+        worker.work(burst=True)
+        return
+    # Every worker promotes due jobs (one at a time, under RQ's scheduler lock) and ticks the
+    # periodic work; see jobs.periodic.
+    from jobs.periodic import start_ticker
+
+    _thread, promoter = start_ticker(connection)
+    try:
+        worker.work(with_scheduler=False)
+    finally:
+        promoter.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,12 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     count = max(1, count)
     url = settings["REDIS_URL"]
     if count == 1:
-        _work(url, burst, ticker=not burst)
+        _work(url, burst)
         return 0
     # Children are forked before any connection exists; each runs a whole RQ worker.
     children = [
-        multiprocessing.Process(target=_work, args=(url, burst, i == 0 and not burst), daemon=False)
-        for i in range(count)
+        multiprocessing.Process(target=_work, args=(url, burst), daemon=False) for _ in range(count)
     ]
     for child in children:
         child.start()

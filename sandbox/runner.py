@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,17 +41,21 @@ class SandboxProcess:
         command = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.state_file:
             command += ["--state-file", str(self.state_file)]
+        # The log goes to a file, never a pipe: an unread pipe fills up (64 KB of request
+        # lines) and then blocks the server in the middle of a request.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             command,
             cwd=ROOT,
             env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"sandbox exited: {self.proc.stderr.read().decode()[-2000:]}")
+                self.log.seek(0)
+                raise RuntimeError(f"sandbox exited: {self.log.read().decode()[-2000:]}")
             try:
                 requests.get(f"{self.url}/_sandbox/state", timeout=1)
                 return self
@@ -68,8 +73,9 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+            self.log = None
 
     def restart(self) -> None:
         """Stop and start again on the same port (state survives only with a state file)."""

@@ -159,7 +159,8 @@ def main(argv: list[str]) -> int:
         env["TIKTOK_AUTH_BASE_URL"] = env["TIKTOK_API_BASE_URL"] = auth_base
         sandbox_env = (
             f"SANDBOX_REDIRECT_URIS={base}/accounts/tiktok/callback "
-            f"SANDBOX_WEBHOOK_URL={base}/webhooks/tiktok"
+            f"SANDBOX_WEBHOOK_URL={base}/webhooks/tiktok "
+            f"SANDBOX_VERIFIED_URL_PREFIXES={base}/pull/"
         )
         procfile.append(
             f"sandbox: env {sandbox_env} {BIN / 'python'} -m sandbox --host 127.0.0.1 "

@@ -7,14 +7,18 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 import requests
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
+import jobs
 import jobs.context
 from jobs import publishing as pubjobs
 from jobs.webhooks import handle_event
@@ -576,3 +580,129 @@ def test_cancel_a_scheduled_post_asks_first_and_drops_its_job(
     assert Post.get_by_id(post.id).status == "cancelled"
     assert redis.exists(f"rq:job:{publishing.publish_job_id(target)}") == 0
     assert pubjobs.publish_target(target.id).startswith("nothing to do")
+
+
+def test_editing_a_scheduled_post_moves_its_job(admin_client, maya, admin, job_settings, app):
+    media = add_media(admin, job_settings)
+    data = {
+        "accounts": str(maya.id),
+        "post_type": "video",
+        "media": str(media.id),
+        "caption": "Later",
+        f"a{maya.id}-privacy": "PUBLIC_TO_EVERYONE",
+        "action": "schedule",
+        "schedule_at": "2099-01-01T10:00",
+        "csrf_token": csrf_token(admin_client, "/compose/"),
+    }
+    data["schedule_at"] = (utcnow() + publishing.UNCONFIRMED_AFTER).strftime("%Y-%m-%dT%H:%M")
+    assert admin_client.post("/compose/", data=data).status_code == 303
+    redis = app.extensions["redis"]
+    old = PostTarget.get()
+    assert Job.fetch(publishing.publish_job_id(old), connection=redis).get_status() == "scheduled"
+    later = utcnow() + 2 * publishing.UNCONFIRMED_AFTER
+    edit = {**data, "post_id": str(old.post_id), "caption": "Later, edited"}
+    edit["schedule_at"] = later.strftime("%Y-%m-%dT%H:%M")
+    edit["csrf_token"] = csrf_token(admin_client, f"/compose/{old.post_id}/edit")
+    assert admin_client.post("/compose/", data=edit).status_code == 303
+    new = PostTarget.get()
+    assert new.post_id == old.post_id
+    registry = ScheduledJobRegistry(queue=jobs.queue(redis))
+    assert registry.get_job_ids() == [publishing.publish_job_id(new)]  # one job, not two
+    job = Job.fetch(publishing.publish_job_id(new), connection=redis)
+    due = registry.get_scheduled_time(job).replace(tzinfo=None)
+    assert due == later.replace(second=0) - publishing.LEAD
+
+
+def test_an_edit_arriving_after_publishing_started_is_refused(
+    admin_client, maya, admin, job_settings
+):
+    post, target = make_post(admin, maya, add_media(admin, job_settings))
+    Post.update(scheduled_at=utcnow() + publishing.UNCONFIRMED_AFTER).where(
+        Post.id == post.id
+    ).execute()
+    form_page = admin_client.get(f"/compose/{post.id}/edit")
+    assert form_page.status_code == 200
+    # The run claims the target between the page load and the submit.
+    PostTarget.update(status="publishing", phase="uploading").where(
+        PostTarget.id == target.id
+    ).execute()
+    data = {
+        "post_id": str(post.id),
+        "accounts": str(maya.id),
+        "post_type": "video",
+        "media": str(post.media_links.get().media_id),
+        "caption": "Changed",
+        f"a{maya.id}-privacy": "SELF_ONLY",
+        "action": "save_draft",
+        "csrf_token": csrf_token(admin_client, f"/compose/{post.id}/edit"),
+    }
+    response = admin_client.post("/compose/", data=data)
+    assert response.status_code in (303, 404)
+    row = PostTarget.get_by_id(target.id)
+    assert row.status == "publishing" and row.privacy_level == "PUBLIC_TO_EVERYONE"
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib to deliver a message (EHLO, MAIL, RCPT, DATA, QUIT)."""
+
+    def handle(self):
+        self.wfile.write(b"220 test ESMTP\r\n")
+        body, in_data = [], False
+        while line := self.rfile.readline():
+            if in_data:
+                if line == b".\r\n":
+                    in_data = False
+                    self.server.messages.append(b"".join(body).decode())
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    body.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                self.wfile.write(b"250-test\r\n250 SIZE 1000000\r\n")
+            elif verb == b"DATA":
+                in_data, body = True, []
+                self.wfile.write(b"354 end with .\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def test_failures_are_emailed_when_smtp_is_configured(
+    maya, admin, job_settings, sandbox, monkeypatch
+):
+    from webapp import mail
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.messages = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setitem(mail._config, "url", f"smtp://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setitem(mail._config, "sender", "cadence@example.com")
+    try:
+        _, target = make_post(admin, maya, add_media(admin, job_settings))
+        sandbox.control(
+            "faults",
+            {"queue": [{"path": "/upload/", "kind": "error", "status": 403, "code": "expired"}]},
+        )
+        assert drive(target.id).status == "failed"
+    finally:
+        server.shutdown()
+    assert len(server.messages) == 1
+    message = server.messages[0]
+    assert f"To: {admin.email}" in message
+    assert "Subject: Cadence: A post failed: The upload link expired" in message
+    assert f"/posts/{target.post_id}" in message
+
+
+def test_a_mail_server_that_is_down_does_not_stop_publishing(
+    maya, admin, job_settings, sandbox, monkeypatch
+):
+    from webapp import mail
+
+    monkeypatch.setitem(mail._config, "url", "smtp://127.0.0.1:9")  # nothing listens there
+    _, target = make_post(admin, maya, add_media(admin, job_settings), allow_duet=True)
+    sandbox.control("creators/maya.rivers", {"duet_disabled": True})
+    assert drive(target.id).status == "needs_attention"
+    assert Notification.select().where(Notification.kind == "post_needs_attention").exists()

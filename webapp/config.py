@@ -38,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     # Publishing: bytes per FILE_UPLOAD chunk (kept within TikTok's 5,242,880..64,000,000), and
     # how many RQ worker processes `python -m jobs.worker` runs.
     "UPLOAD_CHUNK_BYTES": 64_000_000,
+    # Email for failures and posts needing attention (empty: in-app notifications only).
+    "SMTP_URL": "",
+    "MAIL_FROM": "",
     "WORKERS": 2,
 }
 

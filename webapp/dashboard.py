@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import current_user
 
-from webapp.models import Account, Media, Post, TikTokService
+from webapp.models import Account, AppSettings, Media, Post, TikTokService
 from webapp.permissions import require_login
+from webapp.timezones import to_local, zone_for
 
 bp = Blueprint("dashboard", __name__)
 require_login(bp)
@@ -25,8 +26,17 @@ def index():
     )
     problems = (
         Post.select()
-        .where((Post.author == current_user.id) & Post.status.in_(["failed", "needs_attention"]))
+        .where(
+            (Post.author == current_user.id)
+            & Post.status.in_(["failed", "needs_attention", "unconfirmed"])
+        )
         .order_by(Post.updated_at.desc())
+        .limit(5)
+    )
+    publishing = (
+        Post.select()
+        .where((Post.author == current_user.id) & (Post.status == "publishing"))
+        .order_by(Post.scheduled_at)
         .limit(5)
     )
     steps = [
@@ -47,5 +57,8 @@ def index():
         service=service,
         upcoming=list(upcoming),
         problems=list(problems),
+        publishing=list(publishing),
+        zone=zone_for(current_user, AppSettings.load().timezone),
+        to_local=to_local,
         accounts=list(accounts.where(Account.status != "connected")),
     )

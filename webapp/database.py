@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, g
 
-from webapp import crypto
+from webapp import crypto, mail
 from webapp import db as dbmod
 from webapp.config import old_secret_keys
 
@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
     database = dbmod.bind(app.config["DATABASE_URL"])
     app.extensions["database"] = database
     crypto.configure(app.config["SECRET_KEY"], old_secret_keys(app.config))
+    mail.configure(app.config)
 
     @app.before_request
     def _connect() -> None:

@@ -83,6 +83,9 @@ def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
             service.set_client_secret(SANDBOX_CLIENT_SECRET)
             # The sandbox plays an audited app by default, so the demo shows every option.
             service.audited = True
+        if not service.media_url_prefix and app.config.get("PUBLIC_URL"):
+            # Photo posts are pulled by TikTok; the demo sandbox trusts this app's /pull/ folder.
+            service.media_url_prefix = app.config["PUBLIC_URL"].rstrip("/") + "/pull/"
         if auth_base_url:
             service.auth_base_url = auth_base_url.rstrip("/")
         if api_base_url:

@@ -16,6 +16,7 @@ import redis as redis_lib
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from webapp import mail
 from webapp.db import db
 from webapp.models import (
     Notification,
@@ -133,9 +134,15 @@ def record(target: PostTarget, kind: str, message: str, data: dict | None = None
 def notify_people(target: PostTarget, kind: str, message: str) -> None:
     """Tell the post's author (and the admins) about a failure or a post needing attention."""
     link = f"/posts/{target.post_id}"
-    recipients = {target.post.author_id} | {u.id for u in User.active_admins()}
-    for user_id in recipients:
+    people = {target.post.author_id: target.post.author} | {u.id: u for u in User.active_admins()}
+    for user_id in people:
         Notification.create(user=user_id, kind=kind, message=message, link=link)
+    if mail.enabled():
+        mail.send(
+            sorted(u.email for u in people.values() if u.is_active),
+            "Cadence: " + message[:80],
+            f"{message}\n\nOpen the post in Cadence: {link}\n",
+        )
 
 
 def sync_post(post_id: int) -> str:
@@ -167,6 +174,9 @@ def enqueue_publish(redis: redis_lib.Redis, target: PostTarget, when: dt.datetim
     start = None
     if when is not None and when - LEAD > utcnow():
         start = when - LEAD
+    # A waiting job under this id (ids of deleted targets can come back on SQLite) may carry an
+    # old time: replace it. A started one is left alone, and enqueue() returns it.
+    drop_job(redis, publish_job_id(target))
     return enqueue(
         redis,
         publish_target,

@@ -166,6 +166,9 @@ def cover_frames(media: Media) -> list[int]:
     stamps = [int(media.duration_ms * (i + 0.5) / COVER_FRAMES) for i in range(COVER_FRAMES)]
     if all((folder / f"{ms}.jpg").is_file() for ms in stamps):
         return stamps
+    gave_up = folder / "no-frames"
+    if gave_up.is_file() or not path_of(media).is_file():
+        return []  # tried once already (or no file): never spawn ffmpeg on every page view
     folder.mkdir(parents=True, exist_ok=True)
     for ms in stamps:
         target = folder / f"{ms}.jpg"
@@ -193,7 +196,10 @@ def cover_frames(media: Media) -> list[int]:
             timeout=60,
             capture_output=True,
         )
-    return [ms for ms in stamps if (folder / f"{ms}.jpg").is_file()]
+    found = [ms for ms in stamps if (folder / f"{ms}.jpg").is_file()]
+    if not found:
+        gave_up.touch()
+    return found
 
 
 def frame_path(media: Media, ms: int) -> Path:

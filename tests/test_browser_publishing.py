@@ -1,0 +1,63 @@
+"""The post page in a real browser: the status widget follows the publish without a reload."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from playwright.sync_api import expect
+
+from jobs import publishing as pubjobs
+from tests.test_browser import sign_in
+from tests.test_publishing import add_media, make_post, maya, service  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def job_settings(app, monkeypatch):
+    import jobs.context
+
+    settings = dict(app.config)
+    monkeypatch.setattr(jobs.context, "settings", lambda: settings)
+    return settings
+
+
+def test_status_widget_updates_itself_until_open_on_tiktok(
+    live_server,
+    page,
+    admin,
+    maya,  # noqa: F811 - the fixture imported above
+    job_settings,
+    sandbox,  # noqa: F811 - fixtures
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/posts/{target.post_id}")
+    widget = page.locator("#post-status")
+    expect(widget).to_contain_text("Waiting for its time.")
+
+    def publish():
+        from webapp.db import connected
+
+        with connected():
+            pubjobs.publish_target(target.id)
+            for _ in range(30):
+                if pubjobs.check_status(target.id) == "nothing to check":
+                    break
+                threading.Event().wait(0.3)
+
+    worker = threading.Thread(target=publish)
+    worker.start()
+    worker.join(30)
+    from webapp.models import PostTarget
+
+    done = PostTarget.get_by_id(target.id)
+    assert done.status == "published" and done.public_url, (done.status, done.error_message)
+    # No reload: htmx polls the widget every 2 s until the post is public.
+    link = widget.locator("a", has_text="Open on TikTok")
+    expect(link).to_be_visible(timeout=10_000)
+    assert link.get_attribute("href").startswith("https://www.tiktok.com/@maya.rivers/video/")
+    expect(widget).to_contain_text("Published")
+    expect(widget.get_by_role("button", name="Cancel post")).to_have_count(0)
+    assert widget.get_attribute("hx-trigger") is None  # polling stopped
