@@ -164,7 +164,16 @@ def cancel(post_id: int):
     return redirect(url_for("posts.detail", post_id=post.id), code=303)
 
 
+CALENDAR_STATUSES = [
+    "scheduled",
+    "publishing",
+    "published",
+    "needs_attention",
+    "failed",
+    "unconfirmed",
+]
 MONTH_EVENTS_PER_DAY = 4  # a month cell shows this many; "+N more" opens the week
+WEEK_EVENTS_PER_DAY = 60  # beyond that a day is unreadable; "+N more" opens the Posts list
 
 
 @bp.route("/calendar/")
@@ -202,14 +211,15 @@ def calendar_view():
         visible_posts()
         .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
         .where(
-            Post.status.in_(["scheduled", "publishing", "published", "needs_attention", "failed"])
+            Post.status.in_(CALENDAR_STATUSES)
             & (Post.scheduled_at >= lo)
             & (Post.scheduled_at < hi)
         )
     )
     by_day: dict[dt.date, list] = {}
-    for post in posts.order_by(Post.scheduled_at):
-        local = to_local(post.scheduled_at, zone)
+    # Plain rows, not model instances: a busy month holds thousands of posts.
+    for post in posts.order_by(Post.scheduled_at).namedtuples():
+        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
         by_day.setdefault(local.date(), []).append((local, post))
     return render_template(
         "posts/calendar.html",
@@ -219,7 +229,8 @@ def calendar_view():
         today=today,
         title=title,
         by_day=by_day,
-        per_day=MONTH_EVENTS_PER_DAY if view == "month" else 0,
+        per_day=MONTH_EVENTS_PER_DAY if view == "month" else WEEK_EVENTS_PER_DAY,
+        detail_prefix=url_for("posts.detail", post_id=0)[:-1],
         zone=zone,
         prev_url=url_for("posts.calendar_view", view=view, date=prev_date.isoformat()),
         next_url=url_for("posts.calendar_view", view=view, date=next_date.isoformat()),

@@ -8,7 +8,7 @@ import json
 import redis as redis_lib
 
 from webapp.models import Account
-from webapp.tiktok import CANT_POST_NOW, TikTokClient, TikTokError
+from webapp.tiktok import CANT_POST_NOW, TikTokClient, TikTokError, ratelimit
 from webapp.tiktok.accounts import ReconnectNeeded, valid_access_token
 from webapp.tiktok.composer import Creator
 
@@ -29,6 +29,12 @@ def creator_for(
     if cached:
         body = json.loads(cached)
         return Creator.from_api(body["data"], body["code"]), ""
+    wait = ratelimit.take(redis, account.id, "creator_info")  # shared with the publish jobs
+    if wait:
+        return None, (
+            f"TikTok's limit of creator checks for this account is reached; "
+            f"try again in {int(wait) + 1} s."
+        )
     try:
         token = valid_access_token(account.id, client=client, redis=redis)
         data, code = client.creator_info(token), ""
