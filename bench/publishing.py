@@ -357,7 +357,7 @@ def upload(env: Env, size: int = ONE_GB) -> list[str]:
     ratio = reference / ours  # throughput ratio: ours / curl
     rss_mb = max(peak_kb, before) / 1024
     return [
-        f"{size / 1e9:.1f} GB upload ({count} chunks of {chunk:,} B)   "
+        f"{size / 2**30:.1f} GiB upload ({count} chunks of {chunk:,} B)   "
         f"publish job {size / ours / 1e6:7.0f} MB/s "
         f"({ours:5.1f} s, {uploaded:,} B)   curl {size / reference / 1e6:7.0f} MB/s "
         f"({reference:5.1f} s)   ratio {ratio:4.2f}   target ≥ 0.95: "

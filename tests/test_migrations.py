@@ -34,7 +34,12 @@ def _nullability(database: pw.Database, model) -> dict[str, bool]:
     return {c.name: c.null for c in database.get_columns(model._meta.table_name)}
 
 
-ALL_MIGRATIONS = ["0001_initial", "0002_notifications_webhooks", "0003_publishing"]
+ALL_MIGRATIONS = [
+    "0001_initial",
+    "0002_notifications_webhooks",
+    "0003_publishing",
+    "0004_audit_kit",
+]
 
 
 def test_upgrade_on_empty_databases_matches_the_models(tmp_path):

@@ -101,9 +101,38 @@ def secrets_rotate() -> None:
     click.echo(f"Re-encrypted {count} secret(s) with the current SECRET_KEY.")
 
 
+audit_cli = AppGroup("audit-kit", help="TikTok's Direct Post audit kit.")
+
+
+@audit_cli.command("build")
+@click.option("--out", "out", default="audit-kit", show_default=True, help="Folder to write to.")
+def audit_build(out: str) -> None:
+    """Write the answers, demo guide, UX mockups PDF and readiness checklist into a folder."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from webapp.auditkit import build
+    from webapp.db import connected
+
+    try:
+        with connected(), current_app.test_request_context(base_url=_base_url()):
+            written = build.write(Path(out))
+    except OSError as exc:
+        raise click.ClickException(f"could not write the kit to {out}: {exc.strerror}") from None
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _base_url() -> str:
+    from flask import current_app
+
+    return current_app.config.get("PUBLIC_URL") or "http://localhost:5000"
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     from webapp.demo import demo_cli
 
-    for group in (db_cli, users_cli, secrets_cli, demo_cli):
+    for group in (db_cli, users_cli, secrets_cli, demo_cli, audit_cli):
         app.cli.add_command(group)

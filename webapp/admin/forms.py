@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from webapp.models import MIN_PASSWORD_LENGTH, SHARE_TYPES, UPLOAD_METHODS, User, normalize_email
 from webapp.timezones import all_zones, is_valid_zone
@@ -111,3 +126,34 @@ class UserCreateForm(FlaskForm):
         problem = password_problem(field.data, MIN_PASSWORD_LENGTH)
         if problem:
             raise ValidationError(problem)
+
+
+class AuditKitForm(FlaskForm):
+    """The applicant's inputs for TikTok's Direct Post audit application."""
+
+    full_name = StringField("Your full name", validators=[DataRequired(), Length(max=120)])
+    org_name = StringField("Organization name", validators=[DataRequired(), Length(max=160)])
+    org_website = StringField(
+        "Organization website", validators=[DataRequired(), _url(https_only=False)]
+    )
+    app_id = StringField("TikTok app ID", validators=[DataRequired(), Length(max=64)])
+    org_description = TextAreaField(
+        "What your organization does, as it relates to TikTok",
+        validators=[DataRequired(), Length(max=4000)],
+    )
+    customers = IntegerField(
+        "Number of customers", validators=[InputRequired(), NumberRange(min=1, max=1_000_000)]
+    )
+    accounts_per_customer = IntegerField(
+        "TikTok accounts per customer",
+        validators=[InputRequired(), NumberRange(min=1, max=10_000)],
+    )
+    videos_per_account_per_day = IntegerField(
+        "Videos per account per day", validators=[InputRequired(), NumberRange(min=1, max=15)]
+    )
+    instance_public = BooleanField("This Cadence instance is open to the public")
+    demo_url = StringField("Demo URL", validators=[DataRequired(), _url(https_only=False)])
+    demo_email = StringField("Demo email", validators=[DataRequired(), _email])
+    demo_password = PasswordField(
+        "Demo password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )

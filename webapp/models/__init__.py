@@ -5,7 +5,13 @@ from webapp.models.base import BaseModel, JSONField, utcnow
 from webapp.models.media import Media
 from webapp.models.notifications import Notification, WebhookEvent
 from webapp.models.posts import POST_STATUSES, Post, PostEvent, PostMedia, PostTarget
-from webapp.models.settings import SHARE_TYPES, UPLOAD_METHODS, AppSettings, TikTokService
+from webapp.models.settings import (
+    SHARE_TYPES,
+    UPLOAD_METHODS,
+    AppSettings,
+    AuditKit,
+    TikTokService,
+)
 from webapp.models.users import MIN_PASSWORD_LENGTH, ROLES, User, normalize_email
 
 MODELS = [
@@ -20,6 +26,7 @@ MODELS = [
     PostEvent,
     Notification,
     WebhookEvent,
+    AuditKit,
 ]
 
 # Columns holding ciphertext, re-encrypted by `flask secrets rotate`.
@@ -28,6 +35,7 @@ ENCRYPTED_COLUMNS = [
     (Account, "access_token_enc"),
     (Account, "refresh_token_enc"),
     (PostTarget, "upload_url_enc"),
+    (AuditKit, "demo_password_enc"),
 ]
 
 __all__ = [
@@ -41,6 +49,7 @@ __all__ = [
     "UPLOAD_METHODS",
     "Account",
     "AppSettings",
+    "AuditKit",
     "BaseModel",
     "JSONField",
     "Media",

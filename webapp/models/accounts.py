@@ -20,18 +20,28 @@ class Account(TimestampedModel):
 
     owner = pw.ForeignKeyField(User, backref="accounts", on_delete="RESTRICT")
     provider = pw.CharField(max_length=16, default="tiktok")
-    open_id = pw.CharField(max_length=128)
-    union_id = pw.CharField(max_length=128, default="")
-    username = pw.CharField(max_length=128, default="")
-    display_name = pw.CharField(max_length=255, default="")
-    avatar_url = pw.TextField(default="")
-    scopes = pw.CharField(max_length=500, default="")
+    open_id = pw.CharField(max_length=128, help_text="TikTok: user.info open_id")
+    union_id = pw.CharField(max_length=128, default="", help_text="TikTok: user.info union_id")
+    username = pw.CharField(max_length=128, default="", help_text="TikTok: user.info username")
+    display_name = pw.CharField(
+        max_length=255, default="", help_text="TikTok: user.info display_name"
+    )
+    avatar_url = pw.TextField(default="", help_text="TikTok: user.info avatar_url")
+    scopes = pw.CharField(max_length=500, default="", help_text="TikTok: oauth/token scope")
     status = pw.CharField(max_length=24, default="connected")
     status_reason = pw.TextField(default="")
-    access_token_enc = pw.TextField(null=True)
-    access_token_expires_at = pw.DateTimeField(null=True)
-    refresh_token_enc = pw.TextField(null=True)
-    refresh_token_expires_at = pw.DateTimeField(null=True)
+    access_token_enc = pw.TextField(
+        null=True, help_text="TikTok: oauth/token access_token (encrypted)"
+    )
+    access_token_expires_at = pw.DateTimeField(
+        null=True, help_text="TikTok: oauth/token expires_in (as a time)"
+    )
+    refresh_token_enc = pw.TextField(
+        null=True, help_text="TikTok: oauth/token refresh_token (encrypted)"
+    )
+    refresh_token_expires_at = pw.DateTimeField(
+        null=True, help_text="TikTok: oauth/token refresh_expires_in (as a time)"
+    )
     last_checked_at = pw.DateTimeField(null=True)
 
     class Meta:

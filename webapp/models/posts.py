@@ -76,26 +76,35 @@ class PostTarget(TimestampedModel):
     brand_content = pw.BooleanField(default=False)
     is_aigc = pw.BooleanField(default=False)
     auto_add_music = pw.BooleanField(default=False)
-    publish_id = pw.CharField(max_length=64, null=True, index=True)
-    publicaly_available_post_id = pw.CharField(max_length=32, null=True)
+    publish_id = pw.CharField(
+        max_length=64, null=True, index=True, help_text="TikTok: publish init publish_id"
+    )
+    publicaly_available_post_id = pw.CharField(
+        max_length=32, null=True, help_text="TikTok: status/fetch publicaly_available_post_id"
+    )
     public_url = pw.TextField(default="")
-    fail_reason = pw.CharField(max_length=64, default="")
+    fail_reason = pw.CharField(
+        max_length=64, default="", help_text="TikTok: status/fetch fail_reason"
+    )
     error_code = pw.CharField(max_length=64, default="")
     error_message = pw.TextField(default="")
     attempts = pw.IntegerField(default=0)
-    uploaded_bytes = pw.BigIntegerField(default=0)
+    uploaded_bytes = pw.BigIntegerField(default=0, help_text="TikTok: status/fetch uploaded_bytes")
     total_bytes = pw.BigIntegerField(default=0)
     published_at = pw.DateTimeField(null=True)
     # Publishing: the phase within "publishing", and what makes a resume exact after a crash.
     phase = pw.CharField(max_length=32, default="")  # checking|initializing|uploading|processing
     source = pw.CharField(max_length=16, default="")  # FILE_UPLOAD | PULL_FROM_URL
-    upload_url_enc = pw.TextField(null=True)  # encrypted: it is a capability for an hour
+    # encrypted: it is a capability for an hour
+    upload_url_enc = pw.TextField(
+        null=True, help_text="TikTok: video init upload_url (encrypted, cleared after upload)"
+    )
     chunk_size = pw.BigIntegerField(default=0)
     init_started_at = pw.DateTimeField(null=True)  # committed before the init request leaves
     initialized_at = pw.DateTimeField(null=True)  # publish_id known
     next_check_at = pw.DateTimeField(null=True)
     checks = pw.IntegerField(default=0)
-    tiktok_status = pw.CharField(max_length=32, default="")
+    tiktok_status = pw.CharField(max_length=32, default="", help_text="TikTok: status/fetch status")
     retryable = pw.BooleanField(default=False)
 
     class Meta:

@@ -85,3 +85,34 @@ class TikTokService(_Singleton):
     def effective_api_base_url(self, settings: dict) -> str:
         """Return the API host in use: this row's override, else the configured default."""
         return (self.api_base_url or settings["TIKTOK_API_BASE_URL"]).rstrip("/")
+
+
+class AuditKit(_Singleton):
+    """The applicant's answers for TikTok's Direct Post audit (Admin Console → Audit Kit)."""
+
+    full_name = pw.CharField(max_length=120, default="")
+    org_name = pw.CharField(max_length=160, default="")
+    org_website = pw.CharField(max_length=500, default="")
+    app_id = pw.CharField(max_length=64, default="")
+    org_description = pw.TextField(default="")
+    customers = pw.IntegerField(default=0)
+    accounts_per_customer = pw.IntegerField(default=0)
+    videos_per_account_per_day = pw.IntegerField(default=0)
+    instance_public = pw.BooleanField(default=False)
+    demo_url = pw.CharField(max_length=500, default="")
+    demo_email = pw.CharField(max_length=254, default="")
+    demo_password_enc = pw.TextField(null=True)
+    answers_edited = pw.TextField(default="")  # the answers as the applicant edited them (Markdown)
+
+    def set_demo_password(self, password: str | None) -> None:
+        """Store the demo password encrypted (None or '' clears it)."""
+        self.demo_password_enc = crypto.keyring().encrypt(password) if password else None
+
+    def demo_password(self) -> str:
+        """Return the decrypted demo password ('' when none)."""
+        return crypto.keyring().decrypt(self.demo_password_enc) if self.demo_password_enc else ""
+
+    @property
+    def daily_videos(self) -> int:
+        """Return the estimated videos a day: customers × accounts × videos per account."""
+        return self.customers * self.accounts_per_customer * self.videos_per_account_per_day

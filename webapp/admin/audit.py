@@ -1,0 +1,92 @@
+"""Admin Console → Audit Kit: the applicant's inputs and the generated kit."""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from webapp.admin import bp
+from webapp.admin.forms import AuditKitForm
+from webapp.auditkit import build, mockups
+from webapp.models import AuditKit
+
+FIELDS = (
+    "full_name",
+    "org_name",
+    "org_website",
+    "app_id",
+    "org_description",
+    "customers",
+    "accounts_per_customer",
+    "videos_per_account_per_day",
+    "instance_public",
+    "demo_url",
+    "demo_email",
+)
+
+
+@bp.route("/audit-kit", methods=["GET", "POST"])
+def audit_kit():
+    """Show and save the applicant's inputs, with the kit generated from them."""
+    kit = AuditKit.load()
+    form = AuditKitForm(obj=kit)
+    if request.method == "GET" and not kit.customers:
+        form.customers.data = form.accounts_per_customer.data = None
+        form.videos_per_account_per_day.data = None
+    if form.validate_on_submit():
+        for name in FIELDS:
+            setattr(kit, name, getattr(form, name).data)
+        if form.demo_password.data:
+            kit.set_demo_password(form.demo_password.data)
+        kit.save()
+        flash("Audit kit inputs saved.", "success")
+        return redirect(url_for("admin.audit_kit"), code=303)
+    data = build.contents()
+    return render_template(
+        "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
+    ), 400 if form.errors else 200
+
+
+@bp.route("/audit-kit/answers", methods=["POST"])
+def audit_kit_answers():
+    """Keep the answers as edited (or go back to the generated text)."""
+    kit = AuditKit.load()
+    if request.form.get("reset"):
+        kit.answers_edited = ""
+        flash("Answers regenerated from your inputs.", "success")
+    else:
+        text = request.form.get("answers", "").strip()
+        if not text:
+            flash("The answers can't be empty; nothing was changed.", "error")
+            return redirect(url_for("admin.audit_kit") + "#answers", code=303)
+        kit.answers_edited = text[:50_000]
+        flash("Answers saved as edited.", "success")
+    kit.save()
+    return redirect(url_for("admin.audit_kit") + "#answers", code=303)
+
+
+@bp.route("/audit-kit/guide")
+def audit_kit_guide():
+    """Show the demo guide as a page."""
+    return render_template(
+        "admin/audit_guide_page.html", steps=build.guide.STEPS, kit=AuditKit.load()
+    )
+
+
+@bp.route("/audit-kit/mockups.pdf")
+def audit_kit_mockups():
+    """Send the UX mockup PDF."""
+    return Response(
+        mockups.pdf(),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": "inline; filename=ux-mockups.pdf"},
+    )
+
+
+@bp.route("/audit-kit/kit.zip")
+def audit_kit_zip():
+    """Send the whole kit as one zip."""
+    return Response(
+        build.zipped(),
+        mimetype="application/zip",
+        headers={"Content-Disposition": "attachment; filename=audit-kit.zip"},
+    )
