@@ -1,5 +1,6 @@
 """Worker entry: `python -m jobs.worker` runs Cadence's RQ workers (WORKERS processes, 2 by
-default) with RQ's scheduler, plus the periodic ticker (reconciler, token refresh, checks)."""
+default); each also promotes due scheduled jobs under RQ's scheduler lock and ticks the periodic
+work (reconciler, token refresh, account checks), see jobs.periodic."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ ALL_MIGRATIONS = [
     "0002_notifications_webhooks",
     "0003_publishing",
     "0004_audit_kit",
+    "0005_public_pages",
 ]
 
 

@@ -13,7 +13,15 @@ from webapp import create_app
 
 # Endpoints anyone may open without signing in.
 # pull.serve hands media to TikTok under a signed, unguessable address (tested in test_publishing).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "webhooks.tiktok", "pull.serve"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.login",
+    "webhooks.tiktok",
+    "pull.serve",
+    "public.about",
+    "public.privacy",
+    "public.terms",
+}
 # State-changing routes authenticated by something other than a session (TikTok's HMAC signature).
 CSRF_EXEMPT = {"webhooks.tiktok"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}

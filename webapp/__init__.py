@@ -46,14 +46,19 @@ def create_app(config: dict | None = None) -> Flask:
     def _layout_values() -> dict:
         from flask_login import current_user
 
+        from webapp import public
         from webapp.models import AppSettings
         from webapp.notifications import unread_count
 
         try:
             unread = unread_count(current_user.id) if current_user.is_authenticated else 0
-            return {"app_name": AppSettings.load().app_name, "unread_notifications": unread}
+            return {
+                "app_name": AppSettings.load().app_name,
+                "unread_notifications": unread,
+                "public_links": [] if current_user.is_authenticated else public.links(),
+            }
         except Exception:  # noqa: BLE001 - an error page must render even without a database
-            return {"app_name": "Cadence", "unread_notifications": 0}
+            return {"app_name": "Cadence", "unread_notifications": 0, "public_links": []}
 
     return app
 
@@ -106,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
         webhooks,
     ):
         app.register_blueprint(module.bp)
+    from webapp import public
     from webapp.media import pull
 
     app.register_blueprint(pull.bp)
+    app.register_blueprint(public.bp)

@@ -89,6 +89,12 @@ class SettingsForm(FlaskForm):
     terms_url = StringField("Terms of service URL", validators=[_url()])
     support_email = StringField("Support email", validators=[Optional()])
     timezone = SelectField("Default time zone", choices=[], validate_choice=False)
+    public_pages = BooleanField("Show the public pages (/about, /privacy, /terms)")
+    service_description = TextAreaField(
+        "About page: what this service does", validators=[Length(max=20_000)]
+    )
+    privacy_text = TextAreaField("Privacy policy text", validators=[Length(max=50_000)])
+    terms_text = TextAreaField("Terms of service text", validators=[Length(max=50_000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

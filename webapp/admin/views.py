@@ -62,6 +62,18 @@ def settings():
     """Show and save the installation settings."""
     row = AppSettings.load()
     form = SettingsForm(obj=row)
+    if request.method == "GET":
+        # Start the public texts from their templates, so there is something to edit.
+        from webapp.public import default_texts
+
+        defaults = default_texts(row)
+        for name, page in (
+            ("service_description", "about"),
+            ("privacy_text", "privacy"),
+            ("terms_text", "terms"),
+        ):
+            if not getattr(row, name).strip():
+                getattr(form, name).data = defaults[page]
     if form.validate_on_submit():
         form.populate_obj(row)
         row.save()

@@ -40,6 +40,11 @@ class AppSettings(_Singleton):
     terms_url = pw.CharField(max_length=500, default="")
     support_email = pw.CharField(max_length=254, default="")
     timezone = pw.CharField(max_length=64, default="UTC")
+    # Public pages TikTok's app review asks for (/about, /privacy, /terms), off until enabled.
+    public_pages = pw.BooleanField(default=False)
+    service_description = pw.TextField(default="")
+    privacy_text = pw.TextField(default="")
+    terms_text = pw.TextField(default="")
 
 
 class TikTokService(_Singleton):
