@@ -57,7 +57,7 @@ def test_status_widget_updates_itself_until_open_on_tiktok(
     # No reload: htmx polls the widget every 2 s until the post is public.
     link = widget.locator("a", has_text="Open on TikTok")
     expect(link).to_be_visible(timeout=10_000)
-    assert link.get_attribute("href").startswith("https://www.tiktok.com/@maya.rivers/video/")
+    assert link.get_attribute("href").startswith(f"{sandbox.url}/@maya.rivers/video/")
     expect(widget).to_contain_text("Published")
     expect(widget.get_by_role("button", name="Cancel post")).to_have_count(0)
     assert widget.get_attribute("hx-trigger") is None  # polling stopped

@@ -199,8 +199,13 @@ def test_small_video_goes_out_in_one_chunk_with_its_public_link(maya, admin, job
     assert target.status == "published", target.error_message
     assert target.publish_id.startswith("v_pub_file~")
     assert target.publicaly_available_post_id
+    # The sandbox stands in for TikTok's web host too (it serves /@user/video/id).
     assert target.public_url == (
-        f"https://www.tiktok.com/@maya.rivers/video/{target.publicaly_available_post_id}"
+        f"{sandbox.url}/@maya.rivers/video/{target.publicaly_available_post_id}"
+    )
+    assert requests.get(target.public_url, timeout=5).status_code == 200
+    assert (
+        publishing.public_link("maya.rivers", "7") == "https://www.tiktok.com/@maya.rivers/video/7"
     )
     inits = accepted_inits(sandbox)
     assert len(inits) == 1

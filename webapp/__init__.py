@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         from flask_login import current_user
 
         from webapp import public
+        from webapp.auditkit.panel import panel_values
         from webapp.models import AppSettings
         from webapp.notifications import unread_count
 
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
                 "app_name": AppSettings.load().app_name,
                 "unread_notifications": unread,
                 "public_links": [] if current_user.is_authenticated else public.links(),
+                **panel_values(),
             }
         except Exception:  # noqa: BLE001 - an error page must render even without a database
             return {"app_name": "Cadence", "unread_notifications": 0, "public_links": []}
@@ -116,3 +118,6 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(pull.bp)
     app.register_blueprint(public.bp)
+    from webapp.auditkit import panel
+
+    app.register_blueprint(panel.bp)

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 LEAD = dt.timedelta(seconds=2)  # jobs start this early, check the creator, then wait for the minute
 UNCONFIRMED_AFTER = dt.timedelta(hours=1)
-PUBLIC_LINK = "https://www.tiktok.com/@{username}/video/{post_id}"
+PUBLIC_LINK = "{base}/@{username}/video/{post_id}"
+TIKTOK_WEB = "https://www.tiktok.com"
 
 # status/fetch's fail_reason, in words; only the first three are worth a retry (tiktok-api.md 3.6).
 FAIL_REASONS = {
@@ -118,9 +119,21 @@ def status_job_id(target: PostTarget) -> str:
     return f"status-{target.id}-{target.checks}"
 
 
-def public_link(username: str, post_id: str) -> str:
-    """Return a public post's address on TikTok."""
-    return PUBLIC_LINK.format(username=username, post_id=post_id)
+def public_link(username: str, post_id: str, base: str = TIKTOK_WEB) -> str:
+    """Return a public post's address on TikTok (base: TikTok's web host, or a sandbox's)."""
+    return PUBLIC_LINK.format(base=base.rstrip("/"), username=username, post_id=post_id)
+
+
+def _web_base() -> str:
+    """Return where public posts live: TikTok's web host, or the stand-in's when the
+    authorization host is overridden (the sandbox serves /@user/video/id for the demo)."""
+    from jobs import context
+    from webapp.models import TikTokService
+
+    try:
+        return TikTokService.load().effective_auth_base_url(context.settings())
+    except Exception:  # noqa: BLE001 - settings unavailable: the real address is always right
+        return TIKTOK_WEB
 
 
 # --- timeline and notifications -----------------------------------------------------------------
@@ -412,7 +425,7 @@ def apply_status(
 
 def _store_public_id(target: PostTarget, post_id: str, via: str) -> None:
     username = target.account.username
-    url = public_link(username, post_id) if username else ""
+    url = public_link(username, post_id, _web_base()) if username else ""
     PostTarget.update(
         publicaly_available_post_id=post_id, public_url=url, phase="", updated_at=utcnow()
     ).where(PostTarget.id == target.id).execute()

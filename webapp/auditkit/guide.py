@@ -79,8 +79,8 @@ STEPS: list[Step] = [
         "2b",
     ),
     Step(
-        "Choose the video to post under “Video”.",
-        "Video",
+        "Choose the video under “Video to post”.",
+        "Video to post",
         "none",
         "A player previews exactly the video that will be posted, beside the form.",
         "5a",
@@ -146,7 +146,7 @@ STEPS: list[Step] = [
     Step(
         "Click “Open on TikTok”.",
         "Open on TikTok",
-        "link",
+        "button",
         "The post opens on TikTok.",
         "5e",
     ),
