@@ -8,14 +8,14 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.test_browser_composer import settled
 from tests.test_publishing import add_media, worker_env
 from webapp.auditkit.guide import STEPS
+from webapp.auditkit.walk import walk
 from webapp.models import AuditKit, TikTokService
 
 pytestmark = pytest.mark.browser
@@ -32,22 +32,8 @@ def settings(settings, sandbox_server):
 
 
 @pytest.fixture
-def worker(app, settings):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker", "--workers", "1"],
-        env=worker_env(dict(app.config)),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    yield process
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
-
-
-def test_the_generated_guide_walks_through_to_the_published_post(
-    app, live_server, page, admin, tiktok, worker
-):
+def demo(app, live_server, admin, tiktok):
+    """Web, a real worker process and the sandbox, with a video and the demo user set."""
     app.config["PUBLIC_URL"] = live_server
     service = TikTokService.load()
     service.audited = True
@@ -56,63 +42,80 @@ def test_the_generated_guide_walks_through_to_the_published_post(
     kit.demo_email = admin.email
     kit.save()
     add_media(admin, dict(app.config), name="demo.mp4")
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(admin.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    context = page.context
-    tab = None
-    for number, step in enumerate(STEPS, 1):
-        where = tab if step.label == "Authorize" else page
-        if step.role in ("link", "button"):
-            scope = (
-                where.get_by_role("complementary", name="Main menu")
-                if (step.label in ("Accounts",))
-                else where
-            )
-            target = scope.get_by_role(step.role, name=step.label, exact=True).first
-            expect(target).to_be_visible()
-            if step.label == "TikTok":
-                with context.expect_page() as opened:
-                    target.click()
-                tab = opened.value
-                tab.wait_for_load_state()
-                continue
-            if step.label == "Authorize":
-                target.click()
-                tab.wait_for_url(f"{live_server}/accounts/tiktok/callback*")
-                tab.close()
-                page.locator(".account-card").wait_for(timeout=10_000)
-                continue
-            if step.label == "Open on TikTok":
-                assert target.get_attribute("href").startswith(f"{tiktok.url}/@maya.rivers/video/")
-                with context.expect_page() as opened:
-                    target.click()
-                post_page = opened.value
-                post_page.wait_for_load_state()
-                assert "maya.rivers" in post_page.content()  # the sandbox's page for the post
-                continue
-            target.click()
-            if step.label == "Post now":
-                page.wait_for_url(f"{live_server}/posts/*")
-            else:
-                page.wait_for_load_state()
-        elif step.role == "option":
-            select = page.locator("select", has=page.locator("option", has_text=step.label))
-            select.first.select_option(label=step.label)
-            settled(page)
-        elif step.role in ("checkbox", "switch"):
-            page.get_by_label(step.label, exact=True).first.check()
-            settled(page)
-        elif step.role == "none":
-            field = page.get_by_label(step.label, exact=True).first
-            expect(field).to_be_visible()
-            if step.label == "Video to post":
-                field.select_option(label="demo.mp4")
-                settled(page)
-            elif step.label == "Caption":
-                field.fill("Made with Cadence #demo")
-                settled(page)
-        elif step.role == "page":
-            # The status widget moves by itself until the post is public.
-            expect(page.locator("#post-status")).to_contain_text("Published", timeout=30_000)
-        assert page.locator(".guide-panel").count() == 1 or number == 1, step
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker", "--workers", "1"],
+        env=worker_env(dict(app.config)),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield live_server
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def test_the_generated_guide_walks_through_to_the_published_post(demo, page, admin, tiktok):
+    seen = []
+
+    def check(number, step, shown):
+        seen.append(number)
+        if shown is page and number > 1:
+            assert page.locator(".guide-panel").count() == 1, step  # the reviewer's panel
+        if step.label == "Open on TikTok":
+            assert shown.url.startswith(f"{tiktok.url}/@maya.rivers/video/")
+
+    walk(page, demo, admin.email, PASSWORD, video="demo.mp4", on_step=check)
+    assert seen == list(range(1, len(STEPS) + 1))
+
+
+def test_record_writes_a_playable_mp4_of_the_guide(demo, app, admin):
+    """`flask audit-kit record` against the sandbox: headless, end to end, one caption a step."""
+    import imageio_ffmpeg
+
+    from webapp.auditkit.record import FPS, HEIGHT, SECONDS_PER_STEP, WIDTH
+
+    kit = AuditKit.load()
+    kit.set_demo_password(PASSWORD)
+    kit.save()
+    out = Path(app.config["MEDIA_ROOT"]).parent / "demo.mp4"
+    env = worker_env(dict(app.config))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "webapp",
+            "audit-kit",
+            "record",
+            "--base-url",
+            demo,
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
+    assert len(lines) == len(STEPS) and lines[0].startswith(f"[1/{len(STEPS)}]")
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert seconds == pytest.approx(len(STEPS) * SECONDS_PER_STEP, abs=0.2)
+    assert frames == pytest.approx(len(STEPS) * SECONDS_PER_STEP * FPS, abs=2)
+    reader = imageio_ffmpeg.read_frames(str(out))
+    meta = next(reader)
+    assert tuple(meta["size"]) == (WIDTH, HEIGHT)
+    reader.close()
+    assert out.stat().st_size < 50 * 1024 * 1024
+
+
+def test_record_without_demo_credentials_is_one_line(app):
+    result = app.test_cli_runner().invoke(
+        args=["audit-kit", "record", "--base-url", "http://127.0.0.1:9", "--out", "x.mp4"]
+    )
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: no demo email/password: fill in Admin Console → Audit Kit"
+    )

@@ -44,3 +44,16 @@ def test_next_back_and_close(client, db):
     )
     assert response.headers["Location"] == "/"  # never back to another site
     assert 'aria-label="Guide"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_panel_follows_the_reviewer_by_itself(client, db):
+    demo_user(db)
+    login(client, "reviewer@example.com")
+    client.get("/accounts/")
+    page = client.get("/accounts/").get_data(as_text=True)
+    assert STEPS[2].action in page  # "Add Account" is next
+    client.get("/compose/")
+    create_next = next(i for i, s in enumerate(STEPS) if s.arrives == "composer.create") + 1
+    assert STEPS[create_next].action in client.get("/compose/").get_data(as_text=True)
+    client.get("/accounts/")  # going back doesn't move the panel backwards
+    assert STEPS[create_next].action in client.get("/").get_data(as_text=True)

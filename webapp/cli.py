@@ -124,6 +124,43 @@ def audit_build(out: str) -> None:
         click.echo(f"wrote {path}")
 
 
+@audit_cli.command("record")
+@click.option("--base-url", required=True, help="The Cadence instance to record.")
+@click.option("--out", "out", default="demo.mp4", show_default=True, help="MP4 file to write.")
+@click.option("--email", default=None, help="Demo user (default: Audit Kit → demo email).")
+@click.option("--password", default=None, help="Demo password (default: the Audit Kit's).")
+@click.option(
+    "--window/--headless",
+    default=None,
+    help="Show the browser (default: headless against the sandbox, a window against TikTok).",
+)
+def audit_record(
+    base_url: str, out: str, email: str | None, password: str | None, window: bool | None
+) -> None:
+    """Follow the demo guide in Chromium and write a captioned 1280×720 MP4."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from webapp.auditkit.record import RecordError, record
+    from webapp.db import connected
+    from webapp.models import AuditKit, TikTokService
+
+    with connected():
+        kit = AuditKit.load()
+        email = email or kit.demo_email
+        password = password or kit.demo_password()
+        auth = TikTokService.load().effective_auth_base_url(current_app.config)
+    if not email or not password:
+        raise click.ClickException("no demo email/password: fill in Admin Console → Audit Kit")
+    if window is None:
+        window = "tiktok.com" in auth  # a person must sign in to the real TikTok
+    try:
+        record(Path(out), email=email, password=password, base_url=base_url, headless=not window)
+    except RecordError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _base_url() -> str:
     from flask import current_app
 

@@ -32,6 +32,7 @@ class Step:
     role: str  # how a browser finds it: link | button | option | checkbox | switch | page | none
     expect: str  # what the reviewer should see afterwards
     point: str = ""  # the guideline point it demonstrates ("1a", "2b", …)
+    arrives: str = ""  # the page (Flask endpoint) this step leads to, for the Guide panel
 
 
 STEPS: list[Step] = [
@@ -40,8 +41,15 @@ STEPS: list[Step] = [
         "Sign in",
         "button",
         "The Dashboard opens; the left menu shows Dashboard, Posts, Calendar, Accounts, Media.",
+        arrives="dashboard.index",
     ),
-    Step("Open the Accounts page from the left menu.", "Accounts", "link", "The Accounts page."),
+    Step(
+        "Open the Accounts page from the left menu.",
+        "Accounts",
+        "link",
+        "The Accounts page.",
+        arrives="accounts.index",
+    ),
     Step(
         "Click “Add Account”.",
         "Add Account",
@@ -68,6 +76,7 @@ STEPS: list[Step] = [
         "The composer opens with the connected account's panel: its TikTok nickname and avatar, "
         "read from TikTok just now.",
         "1a",
+        arrives="composer.create",
     ),
     Step(
         "Look at the untouched settings before changing anything.",
@@ -135,6 +144,7 @@ STEPS: list[Step] = [
         "button",
         f"The post page opens and says: “{PROCESSING_NOTICE}”",
         "5c, 5d",
+        arrives="posts.detail",
     ),
     Step(
         "Watch the status on the post page (it updates by itself).",

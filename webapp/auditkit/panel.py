@@ -30,6 +30,12 @@ def panel_values() -> dict:
     if not reviewer_signed_in() or session.get("guide_closed"):
         return {}
     index = min(max(session.get("guide_step", FIRST_AFTER_SIGN_IN), 0), len(STEPS) - 1)
+    # Arriving on the page a later step leads to moves the panel on by itself.
+    for later in range(index, len(STEPS) - 1):
+        if STEPS[later].arrives and STEPS[later].arrives == request.endpoint:
+            index = later + 1
+            session["guide_step"] = index
+            break
     return {"guide": {"step": STEPS[index], "number": index + 1, "total": len(STEPS)}}
 
 
