@@ -288,30 +288,38 @@ def tiktok(app, db, sandbox):
     return sandbox
 
 
-def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
-    """Write a real H.264 MP4 test clip to path with the ffmpeg that pip installs."""
+def _ffmpeg(*args: str) -> None:
+    """Run the ffmpeg that pip installs (imageio-ffmpeg), quietly, failing on error."""
     import subprocess
 
     import imageio_ffmpeg
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size={size}:rate={rate}:duration={seconds}",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            str(path),
-        ],
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args],
         check=True,
         timeout=60,
     )
+
+
+def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
+    """Write a real H.264 MP4 test clip to path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
+    return path
+
+
+def ffmpeg_image(path, size: str = "640x800"):
+    """Write a real single-colour JPEG (or whatever path's extension says) to path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _ffmpeg("-f", "lavfi", "-i", f"color=c=orange:s={size}", "-frames:v", "1", str(path))
     return path

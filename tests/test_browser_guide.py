@@ -13,22 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.test_browser_accounts import settings  # noqa: F401 - the app talks to the sandbox
 from tests.test_publishing import add_media, worker_env
 from webapp.auditkit.guide import STEPS
 from webapp.auditkit.walk import walk
 from webapp.models import AuditKit, TikTokService
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def settings(settings, sandbox_server):
-    """Point the app at the sandbox in its config too, so the CSP admits its avatars."""
-    return {
-        **settings,
-        "TIKTOK_AUTH_BASE_URL": sandbox_server.url,
-        "TIKTOK_API_BASE_URL": sandbox_server.url,
-    }
 
 
 @pytest.fixture

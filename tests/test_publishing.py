@@ -23,7 +23,8 @@ import jobs.context
 from jobs import publishing as pubjobs
 from jobs.webhooks import handle_event
 from tests import accounts_flow as flow
-from tests.conftest import csrf_token, ffmpeg_clip
+from tests.conftest import csrf_token, ffmpeg_clip, ffmpeg_image
+from tests.test_jobs import run_worker_burst
 from webapp import publishing
 from webapp.models import (
     Account,
@@ -82,27 +83,7 @@ def add_media(owner, settings, *, name="clip.mp4", size=None, kind="video"):
     else:
         from pathlib import Path
 
-        import imageio_ffmpeg
-
-        path = Path(settings["MEDIA_ROOT"]) / "1" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                imageio_ffmpeg.get_ffmpeg_exe(),
-                "-y",
-                "-loglevel",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "color=c=orange:s=640x800",
-                "-frames:v",
-                "1",
-                str(path),
-            ],
-            check=True,
-            timeout=60,
-        )
+        path = ffmpeg_image(Path(settings["MEDIA_ROOT"]) / "1" / name, "640x800")
         content_type = "image/jpeg"
     return Media.create(
         owner=owner,
@@ -474,13 +455,7 @@ def test_sigkill_mid_upload_resumes_without_a_second_init(maya, admin, job_setti
         PostTarget.id == target.id
     ).execute()
     assert pubjobs.reconcile()["resumed"] == 1
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.worker", "--burst", "--workers", "1"],
-        env=worker_env(job_settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_worker_burst(job_settings)
     assert result.returncode == 0, result.stderr
     target = drive(target.id)  # status checks
     assert target.status == "published", target.error_message
@@ -498,13 +473,7 @@ def test_redis_flushed_with_posts_scheduled_still_go_out(
     redis.flushdb()  # a Redis restart without persistence
     assert pubjobs.reconcile()["queued"] == 1
     assert pubjobs.reconcile()["queued"] == 0  # its job is back: nothing more to queue
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.worker", "--burst", "--workers", "1"],
-        env=worker_env(job_settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_worker_burst(job_settings)
     assert result.returncode == 0, result.stderr
     assert drive(target.id).status == "published"
     assert len(accepted_inits(sandbox)) == 1
