@@ -613,14 +613,9 @@ def reconcile() -> dict:
             )
         )
         for target in due:
-            if _job_alive(redis, pub.publish_job_id(target)) in (
-                "",
-                "failed",
-                "stopped",
-                "canceled",
-                "finished",
-            ):
-                if _job_alive(redis, pub.publish_job_id(target)) in ("failed", "finished"):
+            state = _job_alive(redis, pub.publish_job_id(target))
+            if state in ("", "failed", "stopped", "canceled", "finished"):
+                if state in ("failed", "finished"):
                     PostTarget.update(attempts=PostTarget.attempts + 1).where(
                         PostTarget.id == target.id
                     ).execute()

@@ -132,20 +132,6 @@ def states() -> list[State]:
         progress_percent=100,
         privacy_level="PUBLIC_TO_EVERYONE",
     )
-    processing = SimpleNamespace(**{**published.__dict__, "status": "publishing"})
-    processing_post = SimpleNamespace(
-        id=1,
-        status="publishing",
-        status_label="Publishing",
-        scheduled_at=dt.datetime(2026, 11, 25, 9, 0),
-        post_type="video",
-        author_id=0,
-    )
-    processing.phase, processing.status_label, processing.public_url = (
-        "processing",
-        "Publishing",
-        "",
-    )
     post = SimpleNamespace(
         id=1,
         status="published",
@@ -153,6 +139,19 @@ def states() -> list[State]:
         scheduled_at=dt.datetime(2026, 11, 25, 9, 0),
         post_type="video",
         author_id=0,
+    )
+    # The same post a moment earlier, while TikTok processes it.
+    processing = SimpleNamespace(
+        **{
+            **published.__dict__,
+            "status": "publishing",
+            "phase": "processing",
+            "status_label": "Publishing",
+            "public_url": "",
+        }
+    )
+    processing_post = SimpleNamespace(
+        **{**post.__dict__, "status": "publishing", "status_label": "Publishing"}
     )
 
     def status_page(target, live_message, shown=post):
