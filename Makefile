@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test run worker sandbox migrate bench kit lint fmt clean
+.PHONY: help install demo test run worker sandbox migrate bench chaos kit lint fmt clean
 
 help: ## List the targets
 	@echo "Cadence — make targets:"
@@ -36,6 +36,9 @@ sandbox: $(STAMP) ## Run the TikTok sandbox on port 8765
 
 migrate: $(STAMP) ## Apply database migrations
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp db upgrade
+
+chaos: $(STAMP) ## 500 posts while TikTok fails, workers are SIGKILLed and Redis is flushed; print the tally
+	@$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 kit: $(STAMP) ## Migrate, then write TikTok's Direct Post audit kit into audit-kit/
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp db upgrade

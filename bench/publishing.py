@@ -28,7 +28,7 @@ ONE_GB = 1024**3
 class Env:
     """A sandbox, an app on a SQLite file, connected accounts, and a small video."""
 
-    def __init__(self, tmp: str, redis_url: str, sandbox, accounts: int):
+    def __init__(self, tmp: str, redis_url: str, sandbox, accounts: int, database_url: str = ""):
         from tests.accounts_flow import connect
         from tests.conftest import ffmpeg_clip
         from webapp import create_app
@@ -41,7 +41,7 @@ class Env:
             "APP_ENV": "test",
             "SECRET_KEY": SECRET,
             "REDIS_URL": redis_url,
-            "DATABASE_URL": f"sqlite:///{tmp}/publishing.sqlite3",
+            "DATABASE_URL": database_url or f"sqlite:///{tmp}/publishing.sqlite3",
             "MEDIA_ROOT": f"{tmp}/media",
             "PUBLIC_URL": "https://bench.example.com",
             "WTF_CSRF_ENABLED": False,

@@ -38,19 +38,25 @@ def tick(connection: Redis, now: float | None = None) -> list[str]:
 class Promoter:
     """Move due scheduled jobs to the queue, as RQ's scheduler does, under RQ's own scheduler lock.
 
-    Every worker process runs one, so whichever holds the lock promotes and the others stand by;
-    a crashed holder's lock lapses within a minute and another worker takes over on its next
-    step (RQ's own workers only retry every ten minutes, far too late for a post due now).
+    Every worker process runs one, so whichever holds the lock promotes and the others stand by.
+    RQ sets its lock for a minute; the holder cuts that to LOCK_SECONDS on every step, so the lock
+    of a holder killed with SIGKILL lapses within seconds and another worker takes over on its
+    next step (RQ's own workers only retry every ten minutes, far too late for a post due now).
     """
+
+    LOCK_SECONDS = 5
 
     def __init__(self, connection: Redis):
         from rq.scheduler import RQScheduler
 
+        self.connection = connection
         self.scheduler = RQScheduler([jobs.QUEUE_NAME], connection=connection, interval=1)
+        self.lock_key = RQScheduler.get_locking_key(jobs.QUEUE_NAME)
 
     def step(self) -> bool:
         """Take or refresh the lock; promote due jobs when it is ours; tell whether it is."""
         if self.scheduler.acquire_locks():
+            self.connection.expire(self.lock_key, self.LOCK_SECONDS)
             self.scheduler.enqueue_scheduled_jobs()
             return True
         return False

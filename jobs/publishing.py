@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import peewee as pw
 from redis import Redis
 from redis.exceptions import LockError, RedisError
 from rq.exceptions import NoSuchJobError
@@ -44,6 +45,7 @@ INIT_RETRIES = 3  # 5xx / no answer, within one run, with backoff
 CHUNK_RETRIES = 6
 STATUS_DELAYS = [2, 2, 3, 3, 5, 5, 10, 10, 15, 30, 30, 60]
 RECONCILE_AHEAD = dt.timedelta(minutes=10)
+SUPERSEDED = "superseded by a newer run"
 
 
 def _sleep(seconds: float) -> None:
@@ -51,19 +53,51 @@ def _sleep(seconds: float) -> None:
 
 
 class _Heartbeat:
-    """Keep a Redis lock alive while a run works (a killed run lets it lapse in LOCK_TTL)."""
+    """Keep a run's claim alive: renew its Redis lock and touch its row every LOCK_TTL / 3.
 
-    def __init__(self, lock):
-        self.lock = lock
+    The row's updated_at is what the reconciler trusts (Redis can be flushed or restarted under
+    a live run); the touch is fenced by the run number, so a run that was superseded learns it
+    here and stops at its next step. A lock that vanished is taken back if nobody else has it.
+    """
+
+    def __init__(self, lock, target_id: int, run: int):
+        self.lock, self.target_id, self.run = lock, target_id, run
+        self.lost = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="target-heartbeat")
+        self._thread = threading.Thread(target=self._beat, daemon=True, name="target-heartbeat")
 
-    def _run(self) -> None:
+    def _beat(self) -> None:
         while not self._stop.wait(LOCK_TTL / 3):
-            try:
-                self.lock.reacquire()
-            except (LockError, RedisError):
-                log.warning("lost the lock %s", self.lock.name)
+            self.beat()
+
+    def beat(self) -> None:
+        """Renew the lock (or take it back) and touch the row; set `lost` when superseded."""
+        try:
+            self.lock.reacquire()
+        except LockError:
+            token = self.lock.local.token
+            if not self.lock.redis.set(self.lock.name, token, nx=True, px=LOCK_TTL * 1000):
+                log.warning("target %s: another run holds the lock", self.target_id)
+                self.lost.set()
+        except RedisError:
+            log.warning("target %s: Redis unavailable; the row keeps the claim", self.target_id)
+        try:
+            with connected():
+                touched = (
+                    PostTarget.update(updated_at=utcnow())
+                    .where(
+                        (PostTarget.id == self.target_id)
+                        & (PostTarget.attempts == self.run)
+                        & (PostTarget.status == "publishing")
+                    )
+                    .execute()
+                )
+            if not touched and PostTarget.get_or_none(
+                (PostTarget.id == self.target_id) & (PostTarget.attempts != self.run)
+            ):
+                self.lost.set()
+        except pw.PeeweeException:
+            log.warning("target %s: the database didn't take the heartbeat", self.target_id)
 
     def __enter__(self):
         self._thread.start()
@@ -86,16 +120,26 @@ def target_lock(redis: Redis, target_id: int):
 # --- the publish job ------------------------------------------------------------------------------
 
 
-def publish_target(target_id: int) -> str:
-    """Carry one post target as far as it can go now; return what happened."""
+def publish_target(target_id: int, run: int | None = None) -> str:
+    """Carry one post target as far as it can go now; return what happened.
+
+    `run` is the target's run number (attempts) when the job was queued; a job from an older
+    run, left behind by a crash or a flush, finds the number moved on and does nothing.
+    """
     settings = context.settings()
     redis = _redis(settings)
     lock = target_lock(redis, target_id)
     if not lock.acquire(blocking=False):
         return "another run holds this target"
     try:
-        with _Heartbeat(lock), connected():
-            return _Run(target_id, settings, redis).go()
+        with connected():
+            target = PostTarget.get_or_none(PostTarget.id == target_id)
+            if target is None:
+                return "no such target"
+            if run is not None and target.attempts != run:
+                return f"superseded (run {run}, the target is at run {target.attempts})"
+            with _Heartbeat(lock, target_id, target.attempts) as heartbeat:
+                return _Run(target_id, settings, redis, target.attempts, heartbeat).go()
     finally:
         with contextlib.suppress(LockError):
             lock.release()
@@ -104,8 +148,10 @@ def publish_target(target_id: int) -> str:
 class _Run:
     """One run of the publish job for one target."""
 
-    def __init__(self, target_id: int, settings: dict, redis: Redis):
+    def __init__(self, target_id: int, settings: dict, redis: Redis, run: int, heartbeat):
         self.target_id = target_id
+        self.run = run
+        self.heartbeat = heartbeat
         self.settings = settings
         self.redis = redis
         self.service = TikTokService.load()
@@ -117,8 +163,11 @@ class _Run:
         return PostTarget.get_by_id(self.target_id)
 
     def update(self, where_status=None, **fields) -> int:
+        """Change this run's target; fenced, so a superseded run changes nothing (returns 0)."""
         fields.setdefault("updated_at", utcnow())
-        query = PostTarget.update(**fields).where(PostTarget.id == self.target_id)
+        query = PostTarget.update(**fields).where(
+            (PostTarget.id == self.target_id) & (PostTarget.attempts == self.run)
+        )
         if where_status:
             query = query.where(PostTarget.status.in_(where_status))
         return query.execute()
@@ -137,7 +186,8 @@ class _Run:
                 retryable=True,
             )
             return "gave up"
-        self.update(attempts=PostTarget.attempts + 1)
+        if not self.update(attempts=PostTarget.attempts + 1):
+            return SUPERSEDED
         target = self.target()
         when = utcnow() + dt.timedelta(seconds=max(1, seconds))
         pub.record(target, "waiting", why)
@@ -232,11 +282,10 @@ class _Run:
             )
             return "needs attention"
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        self.update(
-            phase="initializing",
-            init_started_at=now,
-            source=source,
-        )
+        if self.heartbeat.lost.is_set() or not self.update(
+            ["publishing"], phase="initializing", init_started_at=now, source=source
+        ):
+            return SUPERSEDED
         self.claimed_init = True
         pub.record(target, "started", "Sending to TikTok", {"post_info": decision.post_info})
         self.post_info = decision.post_info
@@ -296,6 +345,8 @@ class _Run:
                 "total_chunk_count": count,
             }
         for attempt in range(INIT_RETRIES + 1):
+            if self.heartbeat.lost.is_set():
+                return SUPERSEDED
             try:
                 ratelimit.acquire(self.redis, target.account_id, endpoint, max_wait=65)
                 token = self.token(target)
@@ -363,7 +414,11 @@ class _Run:
                 holder = PostTarget()
                 holder.set_upload_url(str(data["upload_url"]))
                 fields["upload_url_enc"] = holder.upload_url_enc
-            self.update(**fields)
+            if not self.update(**fields):
+                # Another run took over while this init was on its way: TikTok gets no bytes
+                # for this publish_id, so it can't become a post.
+                log.warning("target %s: init %s answered after a newer run", target.id, publish_id)
+                return SUPERSEDED
             pub.record(
                 target, "initialized", "TikTok accepted the post", {"publish_id": publish_id}
             )
@@ -386,6 +441,8 @@ class _Run:
             received = known
         failures = 0
         while received < size:
+            if self.heartbeat.lost.is_set():
+                return SUPERSEDED
             index = chunk_rules.index_at(received, chunk, count)
             first, last = chunk_rules.bounds(size, chunk, count, index)
             try:
@@ -406,7 +463,8 @@ class _Run:
             if reply.status in (201, 206):
                 received = reply.received if reply.received is not None else last + 1
                 failures = 0
-                self.update(uploaded_bytes=received)
+                if not self.update(uploaded_bytes=received):
+                    return SUPERSEDED
                 if reply.status == 201:
                     break
                 continue
@@ -627,12 +685,14 @@ def reconcile() -> dict:
             & PostTarget.phase.in_(["", "checking", "initializing", "uploading"])
         )
         for target in running:
+            # A live run renews its lock and touches its row every 10 s; the row is trusted
+            # over Redis, which may have been flushed or restarted under the run.
+            if now - target.updated_at < STALE_RUN:
+                continue
             if redis.exists(f"cadence:lock:target:{target.id}"):
                 continue
             state = _job_alive(redis, pub.publish_job_id(target))
             if state in ("queued", "scheduled", "deferred"):
-                continue
-            if state == "started" and now - target.updated_at < STALE_RUN:
                 continue
             PostTarget.update(attempts=PostTarget.attempts + 1).where(
                 PostTarget.id == target.id

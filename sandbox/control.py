@@ -17,7 +17,7 @@ bp = Blueprint("control", __name__)
 
 FAULT_KINDS = ("error_5xx", "rate_429", "slow", "drop")
 _faults_lock = threading.Lock()
-_faults: dict = {"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": []}
+_faults: dict = {"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": [], "fired": {}}
 
 
 class DropConnection(Exception):
@@ -60,6 +60,8 @@ def _apply_faults():
 
 def _fire(fault: dict):
     kind = fault.get("kind", "error_5xx")
+    with _faults_lock:
+        _faults["fired"][kind] = _faults["fired"].get(kind, 0) + 1
     if kind == "slow":
         time.sleep(float(fault.get("seconds", 2.0)))
         return None
@@ -121,7 +123,7 @@ def reset():
     """Forget all tokens, publishes and faults."""
     state().reset()
     with _faults_lock:
-        _faults.update({"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": []})
+        _faults.update({"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": [], "fired": {}})
     return jsonify({"ok": True})
 
 

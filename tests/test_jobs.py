@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import redis as redis_lib
 from rq.job import Job
 
 import jobs
@@ -78,3 +79,15 @@ def test_queue_ping_works_as_a_plain_form(admin_client):
 def test_unknown_ping_is_404(admin_client):
     assert admin_client.get("/admin/queue/ping/health-ping-0").status_code == 404
     assert admin_client.get("/admin/queue/ping/other-job").status_code == 404
+
+
+def test_a_killed_promoters_lock_lapses_within_seconds(settings):
+    from jobs.periodic import Promoter
+
+    connection = redis_lib.Redis.from_url(settings["REDIS_URL"])
+    holder, standby = Promoter(connection), Promoter(connection)
+    assert holder.step() and not standby.step()
+    # The holder is SIGKILLed here: it never steps again. RQ alone would keep its lock a minute.
+    assert 0 < connection.ttl(holder.lock_key) <= Promoter.LOCK_SECONDS
+    connection.expire(holder.lock_key, 0)  # what those seconds do
+    assert standby.step()

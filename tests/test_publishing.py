@@ -479,6 +479,75 @@ def test_redis_flushed_with_posts_scheduled_still_go_out(
     assert len(accepted_inits(sandbox)) == 1
 
 
+def test_redis_flushed_under_a_live_run_leaves_it_alone_and_it_finishes_once(
+    maya, admin, job_settings, sandbox, app
+):
+    job_settings["UPLOAD_CHUNK_BYTES"] = SMALL_CHUNK
+    size = 4 * SMALL_CHUNK + 5
+    post, target = make_post(admin, maya, add_media(admin, job_settings, name="f.mp4", size=size))
+    # Each chunk takes a second: the run is mid-upload when Redis forgets its lock and its job.
+    sandbox.control("faults", {"rates": {"slow": 1.0}, "paths": ["/upload/"], "slow_seconds": 1})
+    redis = app.extensions["redis"]
+    outcome = {}
+    runner = threading.Thread(
+        target=lambda: outcome.update(result=pubjobs.publish_target(target.id, 0))
+    )
+    runner.start()
+    deadline = time.monotonic() + 30
+    while PostTarget.get_by_id(target.id).uploaded_bytes < SMALL_CHUNK:
+        assert time.monotonic() < deadline, "the upload never started"
+        time.sleep(0.1)
+    redis.flushdb()
+    # The row was touched moments ago, so the reconciler doesn't start a second run.
+    assert pubjobs.reconcile()["resumed"] == 0
+    runner.join(60)
+    assert outcome["result"] == "processing on TikTok"
+    sandbox.control("faults", {"rates": {}, "paths": []})
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_a_superseded_run_changes_nothing_and_sends_nothing(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    # The reconciler moved the target on to run 1 (say, after Redis lost run 0's lock).
+    PostTarget.update(attempts=1).where(PostTarget.id == target.id).execute()
+    assert pubjobs.publish_target(target.id, 0).startswith("superseded")
+    assert PostTarget.get_by_id(target.id).status == "scheduled"
+    assert sandbox_state(sandbox)["inits"] == []
+
+
+def test_a_run_whose_claim_moved_on_stops_before_the_init(maya, admin, job_settings, sandbox, app):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    redis = app.extensions["redis"]
+    lock = pubjobs.target_lock(redis, target.id)
+    assert lock.acquire(blocking=False)
+    heartbeat = pubjobs._Heartbeat(lock, target.id, 0)
+    run = pubjobs._Run(target.id, job_settings, redis, 0, heartbeat)
+    # Run 0 was checking the creator when the reconciler moved the target on to run 1.
+    PostTarget.update(status="publishing", phase="checking", attempts=1).where(
+        PostTarget.id == target.id
+    ).execute()
+    assert run.go() == pubjobs.SUPERSEDED
+    assert sandbox_state(sandbox)["inits"] == []
+    assert PostTarget.get_by_id(target.id).phase == "checking"
+    # The heartbeat notices too: the row's run number is no longer its own.
+    heartbeat.beat()
+    assert heartbeat.lost.is_set()
+
+
+def test_the_heartbeat_takes_back_a_lock_redis_forgot_but_not_a_taken_one(db, app):
+    redis = app.extensions["redis"]
+    lock = pubjobs.target_lock(redis, 4242)
+    assert lock.acquire(blocking=False)
+    heartbeat = pubjobs._Heartbeat(lock, 4242, 0)
+    redis.flushdb()
+    heartbeat.beat()
+    assert redis.get(lock.name) == lock.local.token and not heartbeat.lost.is_set()
+    redis.set(lock.name, b"another run")
+    heartbeat.beat()
+    assert heartbeat.lost.is_set()
+
+
 def test_a_pull_init_in_flight_when_the_worker_died_is_unconfirmed(
     maya, admin, job_settings, sandbox
 ):

@@ -194,6 +194,7 @@ def enqueue_publish(redis: redis_lib.Redis, target: PostTarget, when: dt.datetim
         redis,
         publish_target,
         target.id,
+        target.attempts,
         job_id=publish_job_id(target),
         at=start,
         job_timeout=6 * 3600,

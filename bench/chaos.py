@@ -1,0 +1,372 @@
+"""`make chaos`: publish 500 posts over 100 sandbox accounts while everything goes wrong.
+
+The sandbox answers 5% of TikTok calls with a 5xx, 1% with a 429, slows 5% down and drops 1% of
+connections; worker processes are killed with SIGKILL at random moments and replaced; Redis is
+flushed (FLUSHALL) once in the middle. At the end every post must be published exactly once or
+sit in a final state with its reason: none lost, none duplicated. The sandbox's record of inits
+and publishes is the witness, not Cadence's own database.
+
+Everything is real: `python -m jobs.worker` processes, a private redis-server (FLUSHALL can't
+touch anyone else's data), the sandbox over HTTP, and a SQLite file (or --database URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime as dt
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FAULTS = {"error_5xx": 0.05, "rate_429": 0.01, "slow": 0.05, "drop": 0.01}
+SLOW_SECONDS = 3.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivateRedis:
+    """A throwaway redis-server on a free port, so FLUSHALL hits nothing but this run."""
+
+    def __init__(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise SystemExit("chaos: redis-server is not installed (apt-get install redis-server)")
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise SystemExit("chaos: the private redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class Workers:
+    """`python -m jobs.worker --workers 1` processes, each in its own process group, so a
+    SIGKILL takes the worker and the job process it forked, as a crash or the OOM killer would.
+    """
+
+    def __init__(self, env, count: int, logs: Path):
+        self.env, self.logs = env, logs
+        self.running: list[subprocess.Popen] = []
+        self.started = 0
+        for _ in range(count):
+            self.start_one()
+
+    def start_one(self) -> None:
+        self.started += 1
+        log = open(self.logs / f"worker-{self.started:02d}.log", "wb")  # noqa: SIM115
+        self.running.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "jobs.worker", "--workers", "1"],
+                env=self.env.worker_env(),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        log.close()
+
+    def kill_one(self, rng: random.Random) -> None:
+        victim = rng.choice(self.running)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(10)
+        self.running.remove(victim)
+        self.start_one()
+
+    def stop(self) -> None:
+        for process in self.running:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+
+@dataclass
+class Tally:
+    """What the run ended with, from Cadence's database and from the sandbox's records."""
+
+    posts: int = 0
+    final: collections.Counter = field(default_factory=collections.Counter)
+    reasons: collections.Counter = field(default_factory=collections.Counter)
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    disagree: list[str] = field(default_factory=list)
+    inits_per_post: collections.Counter = field(default_factory=collections.Counter)
+    faults: dict = field(default_factory=dict)
+    kills: int = 0
+    flushed_at: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.duplicated or self.disagree)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _schedule(env, count: int, spread: float, lead: float) -> dict[str, int]:
+    """Create and schedule `count` posts due over `spread` seconds; return {caption: target id}."""
+    from webapp import publishing
+    from webapp.db import connected
+    from webapp.models import PostTarget
+
+    r = redis.Redis.from_url(env.redis_url)
+    start = _now() + dt.timedelta(seconds=lead)
+    captions = {}
+    with connected():
+        for i in range(count):
+            due = start + dt.timedelta(seconds=spread * i / max(1, count))
+            post = env.post(env.accounts[i % len(env.accounts)], due.replace(microsecond=0))
+            post.caption = f"chaos post {i:04d}"
+            post.save()
+            publishing.schedule(post, r)
+            captions[post.caption] = PostTarget.get(PostTarget.post == post.id).id
+    return captions
+
+
+def _states(ids) -> collections.Counter:
+    from webapp.db import connected
+    from webapp.models import PostTarget
+
+    with connected():
+        rows = PostTarget.select(PostTarget.status).where(PostTarget.id.in_(ids))
+        return collections.Counter(row.status for row in rows)
+
+
+def _witness(env, tally: Tally, captions: dict[str, int]) -> None:
+    """Compare Cadence's final states with what the sandbox says it received and published."""
+    from webapp.db import connected
+    from webapp.models import PostTarget
+    from webapp.models.posts import FINAL_STATUSES
+
+    state = env.sandbox.control("state")
+    accepted = collections.Counter()
+    for init in state["inits"]:
+        if init["result"] == "ok":
+            accepted[((init.get("post_info") or {}).get("title") or "")] += 1
+    complete = collections.defaultdict(list)
+    for publish in state["publishes"]:
+        if publish.get("status") == "PUBLISH_COMPLETE":
+            complete[(publish.get("post_info") or {}).get("title") or ""].append(publish)
+    with connected():
+        for caption, target_id in sorted(captions.items()):
+            target = PostTarget.get_by_id(target_id)
+            tally.inits_per_post[accepted[caption]] += 1
+            published = complete.get(caption, [])
+            if target.status not in FINAL_STATUSES:
+                tally.lost.append(f"{caption}: still {target.status}/{target.phase}")
+                continue
+            tally.final[target.status] += 1
+            if target.status != "published":
+                tally.reasons[f"{target.status}: {target.error_message}"] += 1
+            if len(published) > 1:
+                tally.duplicated.append(f"{caption}: published {len(published)} times")
+            if target.status == "published" and (
+                len(published) != 1 or published[0]["publish_id"] != target.publish_id
+            ):
+                tally.disagree.append(f"{caption}: published in Cadence, not at TikTok")
+            if target.status in ("failed", "needs_attention", "cancelled") and published:
+                tally.disagree.append(f"{caption}: {target.status} in Cadence, live on TikTok")
+
+
+def run(
+    *,
+    posts: int = 500,
+    accounts: int = 100,
+    workers: int = 2,
+    kills: int = 10,
+    spread: float = 60.0,
+    timeout: float = 1200.0,
+    database_url: str = "",
+    seed: int | None = None,
+    say=print,
+) -> Tally:
+    """Run the chaos scenario and return its tally."""
+    from bench.publishing import Env
+    from sandbox.runner import SandboxProcess
+
+    seed = random.randrange(1 << 30) if seed is None else seed
+    rng = random.Random(seed)
+    tally = Tally(posts=posts)
+    private = PrivateRedis()
+    sandbox_env = {
+        "SANDBOX_EXTRA_CREATORS": accounts,
+        "SANDBOX_PROCESSING_SECONDS": 1,
+        "SANDBOX_MODERATION_SECONDS": 1,
+    }
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="cadence-chaos-") as tmp,
+            SandboxProcess(env=sandbox_env) as sandbox,
+        ):
+            say(f"chaos: seed {seed}; connecting {accounts} sandbox accounts ...")
+            env = Env(tmp, private.url, sandbox, accounts=accounts, database_url=database_url)
+            env.accounts = env.accounts[:accounts]
+            logs = Path(tmp) / "logs"
+            logs.mkdir()
+            # The chaos window: posts fall due over `spread` seconds after a short lead; the kills
+            # and the flush land at random moments inside it and a little after it.
+            lead = 15.0
+            captions = _schedule(env, posts, spread, lead)
+            sandbox.control("faults", {"rates": FAULTS, "slow_seconds": SLOW_SECONDS, "paths": []})
+            window = lead + spread + 30
+            kill_at = sorted(rng.uniform(3, window) for _ in range(kills))
+            flush_at = rng.uniform(lead + spread * 0.3, lead + spread * 0.7)
+            say(
+                f"chaos: {posts} posts due over {spread:.0f} s from +{lead:.0f} s; "
+                f"{workers} workers; {kills} SIGKILLs and one FLUSHALL "
+                f"(at +{flush_at:.0f} s) inside {window:.0f} s"
+            )
+            started = time.monotonic()
+            pool = Workers(env, workers, logs)
+            ids = list(captions.values())
+            next_report = 10.0
+            try:
+                while True:
+                    elapsed = time.monotonic() - started
+                    while kill_at and kill_at[0] <= elapsed:
+                        kill_at.pop(0)
+                        pool.kill_one(rng)
+                        tally.kills += 1
+                    if tally.flushed_at is None and elapsed >= flush_at:
+                        redis.Redis.from_url(private.url).flushall()
+                        tally.flushed_at = elapsed
+                        say(f"chaos: +{elapsed:.0f} s FLUSHALL")
+                    states = _states(ids)
+                    settled = sum(n for s, n in states.items() if s not in _OPEN)
+                    if elapsed >= next_report:
+                        next_report += 15
+                        say(
+                            f"chaos: +{elapsed:4.0f} s  settled {settled}/{posts}  "
+                            + "  ".join(f"{s} {n}" for s, n in sorted(states.items()))
+                            + f"  kills {tally.kills}/{kills}"
+                        )
+                    if settled == posts and not kill_at and tally.flushed_at is not None:
+                        break
+                    if elapsed > timeout:
+                        say(f"chaos: gave up waiting after {timeout:.0f} s")
+                        break
+                    time.sleep(0.5)
+            finally:
+                pool.stop()
+            tally.seconds = time.monotonic() - started
+            tally.faults = sandbox.control("faults").get("fired", {})
+            _witness(env, tally, captions)
+            if not tally.ok:
+                _show_worker_errors(logs, say)
+    finally:
+        private.stop()
+    return tally
+
+
+_OPEN = {"scheduled", "publishing"}
+
+
+def _show_worker_errors(logs: Path, say) -> None:
+    for path in sorted(logs.glob("worker-*.log")):
+        lines = path.read_text(errors="replace").splitlines()
+        bad = [line for line in lines if "Traceback" in line or "ERROR" in line]
+        for line in bad[-5:]:
+            say(f"  {path.name}: {line}")
+
+
+def report(tally: Tally, *, workers: int, accounts: int) -> list[str]:
+    """Return the tally as lines for the terminal and the closing note."""
+    pct = {k: f"{v * 100:g}%" for k, v in FAULTS.items()}
+    fired = tally.faults
+    lines = [
+        f"Chaos: {tally.posts} posts over {accounts} sandbox accounts, {workers} workers, "
+        f"{tally.kills} SIGKILLs, FLUSHALL at +{tally.flushed_at or 0:.0f} s; faults "
+        f"{pct['error_5xx']} 5xx, {pct['rate_429']} 429, {pct['slow']} slow "
+        f"({SLOW_SECONDS:g} s), {pct['drop']} dropped",
+        f"  faults fired by the sandbox: 5xx {fired.get('error_5xx', 0)}, "
+        f"429 {fired.get('rate_429', 0)}, slow {fired.get('slow', 0)}, "
+        f"dropped {fired.get('drop', 0)}",
+        "  final states: "
+        + (", ".join(f"{s} {n}" for s, n in tally.final.most_common()) or "none"),
+    ]
+    for reason, count in tally.reasons.most_common():
+        lines.append(f"    {count} × {reason}")
+    lines += [
+        "  accepted inits per post (sandbox): "
+        + ", ".join(f"{k} → {v} posts" for k, v in sorted(tally.inits_per_post.items())),
+        f"  lost (not in a final state): {len(tally.lost)}",
+        f"  published more than once on TikTok: {len(tally.duplicated)}",
+        f"  Cadence and the sandbox disagree: {len(tally.disagree)}",
+    ]
+    for problem in (tally.lost + tally.duplicated + tally.disagree)[:20]:
+        lines.append(f"    {problem}")
+    lines.append(f"  took {tally.seconds:.0f} s: {'ok' if tally.ok else 'FAILED'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run, print the tally; exit 1 when a post was lost or duplicated."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=500)
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--kills", type=int, default=10, help="SIGKILLs during the run")
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds the posts fall due")
+    parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument("--database", default="", help="DATABASE_URL (default a SQLite file)")
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.posts < 1 or args.accounts < 1 or args.workers < 1 or args.kills < 0:
+        parser.error("--posts, --accounts and --workers must be at least 1, --kills at least 0")
+    tally = run(
+        posts=args.posts,
+        accounts=args.accounts,
+        workers=args.workers,
+        kills=args.kills,
+        spread=args.spread,
+        timeout=args.timeout,
+        database_url=args.database,
+        seed=args.seed,
+    )
+    for line in report(tally, workers=args.workers, accounts=args.accounts):
+        print(line)
+    return 0 if tally.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
