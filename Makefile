@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test run worker sandbox migrate bench chaos kit lint fmt clean
+.PHONY: help install demo test run worker sandbox migrate bench chaos audit kit lint fmt clean
 
 help: ## List the targets
 	@echo "Cadence — make targets:"
@@ -39,6 +39,9 @@ migrate: $(STAMP) ## Apply database migrations
 
 chaos: $(STAMP) ## 500 posts while TikTok fails, workers are SIGKILLed and Redis is flushed; print the tally
 	@$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
+
+audit: $(STAMP) ## Check the installed, pinned dependencies for known vulnerabilities (pip-audit)
+	@$(BIN)/python scripts/audit_deps.py
 
 kit: $(STAMP) ## Migrate, then write TikTok's Direct Post audit kit into audit-kit/
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp db upgrade

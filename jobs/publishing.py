@@ -468,13 +468,14 @@ class _Run:
                 if reply.status == 201:
                     break
                 continue
-            if reply.status == 416 or reply.status >= 500:
+            if reply.status in (416, 429) or reply.status >= 500:
+                # 416: resume where TikTok's Content-Range says; 429 and 5xx: back off, resend.
                 failures += 1
                 if failures > CHUNK_RETRIES:
                     return self.later(30, "TikTok had problems taking the video; resuming shortly.")
                 if reply.received is not None:
                     received = reply.received
-                if reply.status >= 500:
+                if reply.status != 416:
                     _sleep(min(2**failures, 30))
                 continue
             if reply.status == 403:

@@ -267,8 +267,9 @@ def test_self_only_post_says_only_you_can_see_it(maya, admin, job_settings, sand
         {"path": "/upload/", "kind": "error_5xx"},
         {"path": "/upload/", "kind": "drop"},
         {"path": "/upload/", "kind": "error", "status": 416, "code": "range"},
+        {"path": "/upload/", "kind": "rate_429"},
     ],
-    ids=["5xx", "dropped", "416"],
+    ids=["5xx", "dropped", "416", "429"],
 )
 def test_upload_faults_resume_and_finish(maya, admin, job_settings, sandbox, fault, monkeypatch):
     monkeypatch.setattr(pubjobs, "_sleep", lambda s: None)
