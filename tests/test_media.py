@@ -144,3 +144,23 @@ def test_upload_refuses_a_missing_csrf_token(admin_client, files):  # noqa: F811
     )
     assert reply.status_code == 400
     assert Media.select().count() == 0
+
+
+def test_a_converted_photo_is_re_encoded_without_its_exif_location(admin_client, tmp_path):
+    from PIL import Image
+
+    original = tmp_path / "beach.jpg"
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMakerCo"  # Make
+    exif[0x8825] = {1: "N", 2: (52.0, 22.0, 1.0)}  # GPS: latitude
+    Image.new("RGB", (1600, 1200), "teal").save(original, exif=exif.tobytes())
+    assert b"CameraMakerCo" in original.read_bytes()
+    upload(admin_client, (original, "beach.jpg"))
+    media = Media.get()
+    post_form(admin_client, f"/media/{media.id}/convert", token_from="/media/")
+    copy = Media.get(Media.original_name == "beach (for TikTok).jpg")
+    data = (Path(admin_client.application.config["MEDIA_ROOT"]) / copy.stored_name).read_bytes()
+    assert data[:2] == b"\xff\xd8" and data != original.read_bytes()
+    assert b"Exif" not in data and b"CameraMakerCo" not in data
+    with Image.open(io.BytesIO(data)) as image:
+        assert max(image.size) == 1080 and not image.getexif()

@@ -138,6 +138,9 @@ def convert_photo(media: Media) -> Media:
                 str(source),
                 "-vf",
                 scale,
+                # Re-encoded pixels only: no EXIF (camera, GPS position) or other metadata.
+                "-map_metadata",
+                "-1",
                 "-frames:v",
                 "1",
                 "-q:v",
