@@ -55,6 +55,29 @@ def test_unsigned_or_forged_or_stale_deliveries_are_refused(client, tiktok, head
     assert WebhookEvent.select().count() == 0
 
 
+def test_near_misses_are_refused_and_odd_bytes_are_not_a_crash(client, tiktok):
+    body = event_body()
+    good = signed(body)["TikTok-Signature"]
+    t, s = good.split(",")
+    flipped = "0" if s[-1] != "0" else "1"
+    for header in (
+        f"{t},{s[:-1]}{flipped}",  # last character differs
+        f"{t},s={flipped}{s[3:]}",  # first character differs
+        f"{t},{s}00",  # longer
+        f"{t},s=é{s[3:]}",  # not ASCII
+        f"t={int(time.time()) + 301},{s}",  # from the future
+    ):
+        reply = client.post(
+            "/webhooks/tiktok",
+            data=body,
+            headers={"TikTok-Signature": header, "Content-Type": "application/json"},
+        )
+        assert reply.status_code == 401, header
+    assert WebhookEvent.select().count() == 0
+    recent = signed(body, at=int(time.time()) - 290)  # inside the five minutes
+    assert client.post("/webhooks/tiktok", data=body, headers=recent).status_code == 200
+
+
 def test_a_signed_event_is_recorded_once_and_answered_at_once(client, tiktok, app):
     body = event_body()
     first = client.post("/webhooks/tiktok", data=body, headers=signed(body))

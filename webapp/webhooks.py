@@ -36,7 +36,8 @@ def verify_signature(secret: str, header: str, body: bytes, now: float | None = 
     expected = hmac.new(
         secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
     ).hexdigest()
-    if not hmac.compare_digest(expected, signature):
+    # Constant time, on bytes: compare_digest refuses str with non-ASCII characters.
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         return "bad signature"
     return None
 
