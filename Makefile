@@ -28,7 +28,7 @@ test: $(STAMP) ## Run the whole suite on SQLite, then PostgreSQL (real Redis, HT
 run: $(STAMP) ## Run the web app alone (development server, port 5000)
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp run --port $${PORT:-5000}
 
-worker: $(STAMP) ## Run an RQ worker with its scheduler
+worker: $(STAMP) ## Run the RQ workers (WORKERS processes; they also run due scheduled jobs)
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/python -m jobs.worker
 
 sandbox: $(STAMP) ## Run the TikTok sandbox on port 8765

@@ -1,0 +1,35 @@
+"""A small `make chaos` inside the suite: posts over sandbox accounts while the sandbox fails,
+slows and drops calls, workers are SIGKILLed and Redis is flushed. Every post must end published
+exactly once or in a final state with its reason, as the sandbox's own records witness."""
+
+from __future__ import annotations
+
+from bench import chaos
+from tests.conftest import ENGINE, postgres_url, reset_postgres_schema
+
+
+def test_posts_survive_faults_kills_and_a_flush_exactly_once():
+    database_url = ""
+    if ENGINE == "postgresql":
+        reset_postgres_schema("cadence_chaos")
+        database_url = postgres_url("cadence_chaos")
+    lines: list[str] = []
+    tally = chaos.run(
+        posts=30,
+        accounts=6,
+        workers=3,
+        kills=3,
+        spread=8,
+        timeout=400,
+        database_url=database_url,
+        seed=20261125,
+        say=lines.append,
+    )
+    report = "\n".join(lines + chaos.report(tally, workers=3, accounts=6))
+    print(report)
+    assert tally.ok, report
+    assert sum(tally.final.values()) == 30, report
+    assert tally.kills == 3 and tally.flushed_at is not None, report
+    # Every post reached TikTok. (A worker killed between TikTok accepting an upload's init and
+    # Cadence saving its publish_id leaves an orphan init that never gets bytes: at most one.)
+    assert set(tally.inits_per_post) <= {1, 2}, report
