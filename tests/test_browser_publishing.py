@@ -61,3 +61,8 @@ def test_status_widget_updates_itself_until_open_on_tiktok(
     expect(widget).to_contain_text("Published")
     expect(widget.get_by_role("button", name="Cancel post")).to_have_count(0)
     assert widget.get_attribute("hx-trigger") is None  # polling stopped
+    # The timeline followed along (out-of-band swap), still without a reload.
+    timeline = page.locator("#post-timeline")
+    expect(timeline).to_contain_text("The whole video reached TikTok")
+    expect(timeline).to_contain_text("Published on TikTok")
+    expect(page.locator("#post-timeline")).to_have_count(1)

@@ -604,6 +604,9 @@ def test_post_now_from_the_composer_to_the_live_status(
     assert drive(target.id).status == "published"
     widget = admin_client.get(f"/posts/{target.post_id}/status").get_data(as_text=True)
     assert "Open on TikTok" in widget and "hx-trigger" not in widget
+    # The timeline comes along out of band, so the page shows how the post landed.
+    assert '<section id="post-timeline" hx-swap-oob="true">' in widget
+    assert "The whole video reached TikTok" in widget and "Published on TikTok" in widget
 
 
 def test_cancel_a_scheduled_post_asks_first_and_drops_its_job(

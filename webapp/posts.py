@@ -110,14 +110,22 @@ def _status_context(post: Post) -> dict:
 def detail(post_id: int):
     """Show one post: its status per account (updating itself while work runs) and timeline."""
     post = _post_or_404(post_id)
-    events = post.events.order_by(PostEvent.created_at.desc(), PostEvent.id.desc()).limit(200)
-    return render_template("posts/detail.html", events=list(events), **_status_context(post))
+    return render_template("posts/detail.html", events=_events(post), **_status_context(post))
 
 
 @bp.route("/posts/<int:post_id>/status")
 def status(post_id: int):
-    """Return the status widget alone (htmx polls it every 2 s while work runs)."""
-    return render_template("posts/_status.html", **_status_context(_post_or_404(post_id)))
+    """Return the status widget (htmx polls it every 2 s while work runs) and, out of band, the
+    timeline, so both follow the post as it lands."""
+    post = _post_or_404(post_id)
+    values = {**_status_context(post), "events": _events(post), "oob": True}
+    return render_template("posts/_status.html", **values) + render_template(
+        "posts/_timeline.html", **values
+    )
+
+
+def _events(post: Post) -> list[PostEvent]:
+    return list(post.events.order_by(PostEvent.created_at.desc(), PostEvent.id.desc()).limit(200))
 
 
 @bp.route("/posts/<int:post_id>/targets/<int:target_id>/retry", methods=["POST"])
