@@ -198,6 +198,14 @@ def test_small_video_goes_out_in_one_chunk_with_its_public_link(maya, admin, job
     assert target.upload_url_enc is None
 
 
+def test_upload_urls_stay_out_of_debug_logs(maya, admin, job_settings, sandbox, caplog):
+    caplog.set_level("DEBUG")
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    assert drive(target.id).status == "published"
+    assert "/upload/" not in caplog.text and "upload_token" not in caplog.text
+    assert caplog.records  # DEBUG logging was on
+
+
 def test_multi_chunk_video_arrives_whole(maya, admin, job_settings, sandbox):
     job_settings["UPLOAD_CHUNK_BYTES"] = SMALL_CHUNK
     size = 3 * SMALL_CHUNK + 12_345

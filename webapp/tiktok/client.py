@@ -6,6 +6,7 @@ It knows nothing about the sandbox: only the base URLs differ. It never logs tok
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -13,6 +14,10 @@ from urllib.parse import urlencode
 import requests
 
 from webapp.tiktok.errors import OAuthError, TikTokError, TransportError
+
+# urllib3 logs every request line at DEBUG, and TikTok's upload URLs carry their credential in
+# the query string: keep those lines out of the logs even when an operator turns DEBUG on.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 POSTING_SCOPES = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
 USER_FIELDS = ("open_id", "union_id", "avatar_url", "display_name", "username")
