@@ -81,3 +81,47 @@ def test_models_work_on_the_migrated_schema(db):
         Account.create(owner=user, open_id="open-1")
     raw = db.execute_sql("SELECT access_token_enc, refresh_token_enc FROM account").fetchone()
     assert "secret" not in raw[0] and "secret" not in raw[1]
+
+
+def test_sqlite_writers_in_two_processes_wait_for_each_other_instead_of_failing(tmp_path):
+    """A reads then writes in a transaction while B writes (two worker processes). Under WAL a
+    deferred transaction fails at once with "database is locked"; Cadence's wait their turn."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    setup = dbmod.open_database(url)
+    with setup.connection_context():
+        setup.execute_sql("CREATE TABLE counter (n INTEGER)")
+        setup.execute_sql("INSERT INTO counter VALUES (0)")
+    a_read, b_wrote = threading.Event(), threading.Event()
+    errors: list[Exception] = []
+
+    def a():
+        database = dbmod.open_database(url)
+        try:
+            with database.connection_context(), database.atomic():
+                (n,) = database.execute_sql("SELECT n FROM counter").fetchone()
+                a_read.set()
+                b_wrote.wait(1)  # B can't write while A's transaction holds the lock
+                database.execute_sql("UPDATE counter SET n = ?", (n + 1,))
+        except pw.OperationalError as exc:
+            errors.append(exc)
+
+    def b():
+        database = dbmod.open_database(url)
+        a_read.wait(5)
+        try:
+            with database.connection_context(), database.atomic():
+                database.execute_sql("UPDATE counter SET n = n + 1")
+            b_wrote.set()
+        except pw.OperationalError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert not errors
+    with setup.connection_context():
+        assert setup.execute_sql("SELECT n FROM counter").fetchone()[0] == 2

@@ -33,7 +33,10 @@ def open_database(url: str) -> pw.Database:
         path = url.split("://", 1)[1].lstrip("/")
         if path and path != ":memory:":
             Path("/" + path).parent.mkdir(parents=True, exist_ok=True)
-        return connect(url, pragmas=_SQLITE_PRAGMAS, autoconnect=False)
+        # BEGIN IMMEDIATE: a transaction takes the write lock when it starts (waiting up to
+        # busy_timeout). A deferred one that read first can't upgrade once another process
+        # has written under WAL, and fails at once with "database is locked".
+        return connect(url, pragmas=_SQLITE_PRAGMAS, autoconnect=False, lock_type="IMMEDIATE")
     if scheme.startswith(("postgres", "postgresql")):
         return connect(url, autoconnect=False)
     raise ValueError(f"DATABASE_URL must start with sqlite:// or postgresql://, got {scheme}://")
