@@ -63,9 +63,12 @@ def test_random_faults_by_rate_and_path(sandbox):
     started = time.monotonic()
     api(sandbox, "/v2/post/publish/creator_info/query/", token)
     assert time.monotonic() - started >= 0.5
-    assert sandbox.control("faults")["rates"] == {"slow": 1.0}
+    faults = sandbox.control("faults")
+    assert faults["rates"] == {"slow": 1.0}
+    assert faults["fired"] == {"rate_429": 1, "slow": 1}  # counted, for the chaos tally
     sandbox.control("reset", {})
     assert sandbox.control("faults")["rates"] == {}
+    assert sandbox.control("faults")["fired"] == {}
 
 
 def test_unknown_fault_kind_is_refused(sandbox):
