@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter as _WerkzeugInteger
 
 from webapp import config as cfg
 
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.request_class = StreamingRequest
     errors.init_app(app)
     cli.init_app(app)
+    app.url_map.converters["int"] = IntegerConverter  # before any route is added
     _register_blueprints(app)
 
     @app.context_processor
@@ -63,6 +65,15 @@ def create_app(config: dict | None = None) -> Flask:
             return {"app_name": "Cadence", "unread_notifications": 0, "public_links": []}
 
     return app
+
+
+class IntegerConverter(_WerkzeugInteger):
+    """An `<int:...>` URL part that fits a database id; a larger number is a 404, not a crash."""
+
+    def __init__(self, map, *args, **kwargs):
+        """Cap the number at the largest 64-bit id (SQLite raises past it)."""
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _secure_cookies(app: Flask) -> None:

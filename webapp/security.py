@@ -1,10 +1,15 @@
-"""Response headers that every page carries."""
+"""Response headers that every page carries, and input no page may receive."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
+
+NUL_REFUSED = (
+    "This form contains a NUL character, which can't be stored. Nothing was saved; "
+    "remove it and try again."
+)
 
 
 def _origin(url: str) -> str:
@@ -24,6 +29,17 @@ def init_app(app: Flask) -> None:
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
         "base-uri 'self'; object-src 'none'"
     )
+
+    @app.before_request
+    def _refuse_nul():
+        # PostgreSQL can't store NUL in text (SQLite can) and nobody types one: refuse the whole
+        # request before a view reads it, so no save fails halfway. Uploads stream untouched.
+        sources = [request.args]
+        if request.mimetype == "application/x-www-form-urlencoded":
+            sources.append(request.form)
+        if any("\x00" in v for source in sources for values in source.listvalues() for v in values):
+            return render_template("errors/error.html", code=400, message=NUL_REFUSED), 400
+        return None
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -24,26 +24,40 @@ FIELDS = (
 )
 
 
+MAX_ANSWERS = 50_000
+
+
+def _inputs_form(kit: AuditKit, typed: bool) -> AuditKitForm:
+    """Return the inputs form: as typed when it was just sent, else as saved."""
+    form = AuditKitForm(obj=kit) if typed else AuditKitForm(formdata=None, obj=kit)
+    if not typed and not kit.customers:
+        form.customers.data = form.accounts_per_customer.data = None
+        form.videos_per_account_per_day.data = None
+    return form
+
+
+def _page(form: AuditKitForm, kit: AuditKit, status: int, **overrides):
+    data = {**build.contents(), **overrides}
+    return render_template(
+        "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
+    ), status
+
+
 @bp.route("/audit-kit", methods=["GET", "POST"])
 def audit_kit():
     """Show and save the applicant's inputs, with the kit generated from them."""
     kit = AuditKit.load()
-    form = AuditKitForm(obj=kit)
-    if request.method == "GET" and not kit.customers:
-        form.customers.data = form.accounts_per_customer.data = None
-        form.videos_per_account_per_day.data = None
+    form = _inputs_form(kit, typed=request.method == "POST")
     if form.validate_on_submit():
         for name in FIELDS:
             setattr(kit, name, getattr(form, name).data)
-        if form.demo_password.data:
+        if form.demo_password.data.strip():
+            # Blank (or only spaces, which skip the length check) keeps the saved password.
             kit.set_demo_password(form.demo_password.data)
         kit.save()
         flash("Audit kit inputs saved.", "success")
         return redirect(url_for("admin.audit_kit"), code=303)
-    data = build.contents()
-    return render_template(
-        "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
-    ), 400 if form.errors else 200
+    return _page(form, kit, 400 if form.errors else 200)
 
 
 @bp.route("/audit-kit/answers", methods=["POST"])
@@ -58,7 +72,16 @@ def audit_kit_answers():
         if not text:
             flash("The answers can't be empty; nothing was changed.", "error")
             return redirect(url_for("admin.audit_kit") + "#answers", code=303)
-        kit.answers_edited = text[:50_000]
+        if len(text) > MAX_ANSWERS:
+            # Shown again as typed, beside the message, so trimming loses nothing.
+            over = len(text) - MAX_ANSWERS
+            problem = (
+                f"The answers are {over:,} character{'s' if over != 1 else ''} over the limit "
+                f"of {MAX_ANSWERS:,}; nothing was changed."
+            )
+            form = _inputs_form(kit, typed=False)
+            return _page(form, kit, 400, answers=text, answers_error=problem)
+        kit.answers_edited = text
         flash("Answers saved as edited.", "success")
     kit.save()
     return redirect(url_for("admin.audit_kit") + "#answers", code=303)

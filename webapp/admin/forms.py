@@ -42,6 +42,18 @@ def _url(https_only: bool = False):
     return check
 
 
+def _strip(value):
+    # Filters run before validators: a field of only spaces is saved empty, not as spaces
+    # (Optional() stops the validators that would otherwise strip it).
+    return value.strip() if isinstance(value, str) else value
+
+
+def _typed(value):
+    # Secrets are methods on their rows (never values the form may show), so `obj=` would hand
+    # the field a bound method; only what was typed counts.
+    return value if isinstance(value, str) else ""
+
+
 def _email(_form, field):
     field.data = normalize_email(field.data)
     problem = email_problem(field.data)
@@ -52,8 +64,12 @@ def _email(_form, field):
 class ServicesForm(FlaskForm):
     """TikTok app credentials and delivery settings."""
 
-    client_key = StringField("Client key", validators=[Optional(), Length(max=128)])
-    client_secret = PasswordField("Client secret", validators=[Optional(), Length(max=256)])
+    client_key = StringField(
+        "Client key", validators=[Optional(), Length(max=128)], filters=[_strip]
+    )
+    client_secret = PasswordField(
+        "Client secret", validators=[Optional(), Length(max=256)], filters=[_typed]
+    )
     clear_secret = BooleanField("Remove the stored client secret")
     share_type = RadioField("Share Type", choices=_choices(SHARE_TYPES))
     upload_method = RadioField("Upload method", choices=_choices(UPLOAD_METHODS))
@@ -76,6 +92,10 @@ class ServicesForm(FlaskForm):
             raise ValidationError("PULL_FROM_URL needs the URL prefix you verified with TikTok.")
         if field.data and not field.data.endswith("/"):
             field.data += "/"
+            # Checked again: the slash can take an address at the limit past it.
+            problem = url_problem(field.data, https_only=True)
+            if problem:
+                raise ValidationError(problem)
 
 
 class SettingsForm(FlaskForm):
@@ -87,7 +107,7 @@ class SettingsForm(FlaskForm):
     website_url = StringField("Public website", validators=[_url()])
     privacy_url = StringField("Privacy policy URL", validators=[_url()])
     terms_url = StringField("Terms of service URL", validators=[_url()])
-    support_email = StringField("Support email", validators=[Optional()])
+    support_email = StringField("Support email", validators=[Optional()], filters=[_strip])
     timezone = SelectField("Default time zone", choices=[], validate_choice=False)
     public_pages = BooleanField("Show the public pages (/about, /privacy, /terms)")
     service_description = TextAreaField(
@@ -161,5 +181,7 @@ class AuditKitForm(FlaskForm):
     demo_url = StringField("Demo URL", validators=[DataRequired(), _url(https_only=False)])
     demo_email = StringField("Demo email", validators=[DataRequired(), _email])
     demo_password = PasswordField(
-        "Demo password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+        "Demo password",
+        validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        filters=[_typed],
     )

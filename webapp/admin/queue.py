@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from flask import abort, redirect, render_template, request, url_for
@@ -18,12 +19,13 @@ from webapp.htmx import wants_partial
 
 # A ping nobody picks up within this many seconds means no worker is listening.
 PING_PATIENCE = 10
+PING_ID = re.compile(r"health-ping-[0-9]+")
 
 
 def _ping_state(job_id: str) -> dict:
     """Return the widget's context for a ping job: waiting, answered, failed or nobody."""
-    if not job_id.startswith("health-ping-"):
-        abort(404)
+    if not PING_ID.fullmatch(job_id):
+        abort(404)  # also what rq refuses as an id (it raises on characters it doesn't allow)
     try:
         job = Job.fetch(job_id, connection=get_redis())
     except NoSuchJobError:

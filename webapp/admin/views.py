@@ -39,7 +39,8 @@ def services():
                 setattr(service, name, getattr(form, name).data)
             if form.clear_secret.data:
                 service.set_client_secret("")
-            elif form.client_secret.data:
+            elif form.client_secret.data.strip():
+                # Blank (or only spaces) keeps the saved secret, as the page says.
                 service.set_client_secret(form.client_secret.data.strip())
             service.save()
         flash("TikTok settings saved.", "success")

@@ -168,9 +168,12 @@ LIVE = ("scheduled", "publishing", "published")
 
 def _planned_time(data: ComposerInput, zone) -> dt.datetime:
     try:
-        return to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
-    except ValueError:
+        when = to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past by the zone
         return utcnow()
+    # The caps look a day either way; a time at the calendar's edge is refused anyway.
+    day = dt.timedelta(days=1)
+    return when if dt.datetime.min + day < when < dt.datetime.max - day else utcnow()
 
 
 def _cap_warnings(data: ComposerInput, accounts: list[Account], zone, audited: bool) -> list[str]:
@@ -268,10 +271,9 @@ def _schedule_time(data: ComposerInput, zone) -> tuple[dt.datetime | None, str]:
     if data.action != "schedule":
         return utcnow(), ""
     try:
-        local = dt.datetime.fromisoformat(data.schedule_at)
-    except ValueError:
+        when = to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past by the zone
         return None, "Choose the date and time to post at."
-    when = to_utc(local.replace(tzinfo=None), zone)
     if when <= utcnow() + dt.timedelta(minutes=1):
         return None, "Choose a time at least a minute from now."
     if when > utcnow() + dt.timedelta(days=365):
@@ -291,6 +293,7 @@ def submit():
         reasons = [r for r in context["reasons"] if "isn't yours" in r]
         if not data.account_ids and not data.media_ids and not data.caption.strip():
             reasons.append("There is nothing to save yet.")
+        reasons += data.too_long  # a draft skips TikTok's limits, but text is never cut
         when = None
     else:
         when, problem = _schedule_time(data, context["zone"])
