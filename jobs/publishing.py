@@ -92,10 +92,10 @@ class _Heartbeat:
                     )
                     .execute()
                 )
-            if not touched and PostTarget.get_or_none(
-                (PostTarget.id == self.target_id) & (PostTarget.attempts != self.run)
-            ):
-                self.lost.set()
+                if not touched and PostTarget.get_or_none(
+                    (PostTarget.id == self.target_id) & (PostTarget.attempts != self.run)
+                ):
+                    self.lost.set()
         except pw.PeeweeException:
             log.warning("target %s: the database didn't take the heartbeat", self.target_id)
 
