@@ -223,6 +223,7 @@ def run(
     """Run the chaos scenario and return its tally."""
     from bench.publishing import Env
     from sandbox.runner import SandboxProcess
+    from webapp.models.posts import FINAL_STATUSES
 
     seed = random.randrange(1 << 30) if seed is None else seed
     rng = random.Random(seed)
@@ -240,7 +241,6 @@ def run(
         ):
             say(f"chaos: seed {seed}; connecting {accounts} sandbox accounts ...")
             env = Env(tmp, private.url, sandbox, accounts=accounts, database_url=database_url)
-            env.accounts = env.accounts[:accounts]
             logs = Path(tmp) / "logs"
             logs.mkdir()
             # The chaos window: posts fall due over `spread` seconds after a short lead; the kills
@@ -272,7 +272,7 @@ def run(
                         tally.flushed_at = elapsed
                         say(f"chaos: +{elapsed:.0f} s FLUSHALL")
                     states = _states(ids)
-                    settled = sum(n for s, n in states.items() if s not in _OPEN)
+                    settled = sum(n for s, n in states.items() if s in FINAL_STATUSES)
                     if elapsed >= next_report:
                         next_report += 15
                         say(
@@ -296,9 +296,6 @@ def run(
     finally:
         private.stop()
     return tally
-
-
-_OPEN = {"scheduled", "publishing"}
 
 
 def _show_worker_errors(logs: Path, say) -> None:
