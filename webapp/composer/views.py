@@ -166,14 +166,19 @@ UNAUDITED_DAILY_USERS = 5
 LIVE = ("scheduled", "publishing", "published")
 
 
-def _planned_time(data: ComposerInput, zone) -> dt.datetime:
+def _typed_time(data: ComposerInput, zone) -> dt.datetime | None:
+    """Return the typed local schedule time in UTC, or None when it isn't a usable time."""
     try:
-        when = to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
+        return to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past by the zone
-        return utcnow()
+        return None
+
+
+def _planned_time(data: ComposerInput, zone) -> dt.datetime:
+    when = _typed_time(data, zone)
     # The caps look a day either way; a time at the calendar's edge is refused anyway.
     day = dt.timedelta(days=1)
-    return when if dt.datetime.min + day < when < dt.datetime.max - day else utcnow()
+    return when if when and dt.datetime.min + day < when < dt.datetime.max - day else utcnow()
 
 
 def _cap_warnings(data: ComposerInput, accounts: list[Account], zone, audited: bool) -> list[str]:
@@ -270,9 +275,8 @@ def check():
 def _schedule_time(data: ComposerInput, zone) -> tuple[dt.datetime | None, str]:
     if data.action != "schedule":
         return utcnow(), ""
-    try:
-        when = to_utc(dt.datetime.fromisoformat(data.schedule_at).replace(tzinfo=None), zone)
-    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past by the zone
+    when = _typed_time(data, zone)
+    if when is None:
         return None, "Choose the date and time to post at."
     if when <= utcnow() + dt.timedelta(minutes=1):
         return None, "Choose a time at least a minute from now."
