@@ -21,7 +21,8 @@ from webapp.models import MODELS
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 ENGINE = os.environ.get("CADENCE_TEST_DB", "sqlite")
-PG_SCHEMA = "cadence_test"
+# Parallel runs (several checkouts, later xdist workers) each set their own schema and Redis index.
+PG_SCHEMA = os.environ.get("CADENCE_TEST_PG_SCHEMA", "cadence_test")
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
 

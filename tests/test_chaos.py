@@ -5,14 +5,14 @@ exactly once or in a final state with its reason, as the sandbox's own records w
 from __future__ import annotations
 
 from bench import chaos
-from tests.conftest import ENGINE, postgres_url, reset_postgres_schema
+from tests.conftest import ENGINE, PG_SCHEMA, postgres_url, reset_postgres_schema
 
 
 def test_posts_survive_faults_kills_and_a_flush_exactly_once():
     database_url = ""
     if ENGINE == "postgresql":
-        reset_postgres_schema("cadence_chaos")
-        database_url = postgres_url("cadence_chaos")
+        reset_postgres_schema(f"{PG_SCHEMA}_chaos")
+        database_url = postgres_url(f"{PG_SCHEMA}_chaos")
     lines: list[str] = []
     tally = chaos.run(
         posts=30,

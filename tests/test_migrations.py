@@ -8,11 +8,11 @@ import peewee as pw
 import pytest
 from playhouse.schema_diff import diff_models
 
-from tests.conftest import postgres_available, postgres_url, reset_postgres_schema
+from tests.conftest import PG_SCHEMA, postgres_available, postgres_url, reset_postgres_schema
 from webapp import db as dbmod
 from webapp.models import MODELS
 
-SCHEMA = "cadence_migration_test"
+SCHEMA = f"{PG_SCHEMA}_migration"
 
 
 def _engines(tmp_path):
