@@ -174,8 +174,8 @@ def test_url_probes_never_reach_private_addresses_outside_demo_mode():
     url = f"http://127.0.0.1:{server.server_address[1]}/privacy"
     try:
         _Recorder.hits.clear()
-        assert "private address" in readiness.probe(url)
-        assert "private address" in readiness.probe("http://localhost:9/x")
+        assert "not a public one" in readiness.probe(url)
+        assert "not a public one" in readiness.probe("http://localhost:9/x")
         assert readiness.probe("ftp://example.com/x") == "not an http(s) address"
         assert _Recorder.hits == []  # refused before any request left
         assert readiness.probe(url, allow_private=True) == ""

@@ -1,18 +1,18 @@
 """The readiness checklist, run live before the operator applies.
 
-URL probes are careful: only http and https, a 3-second timeout, no redirects followed, and the
-host's addresses are resolved first so a probe never reaches a private, loopback or link-local
-address (unless the instance runs in demo mode, where everything is on 127.0.0.1).
+URL probes go through netguard.safe_get with a 3-second timeout and no redirects followed, so a
+probe never reaches a private, loopback or link-local address (unless the instance runs in demo
+mode, where everything is on 127.0.0.1).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import requests
+
+from webapp import netguard
 
 TIMEOUT = (3, 3)
 
@@ -26,38 +26,13 @@ class Check:
     detail: str = ""
 
 
-def _public_address(host: str) -> str:
-    """Return '' when every address of host is public, else why not."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return f"{host} does not resolve"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return f"{host} points to a private address ({address}); it can't be checked from here"
-    return ""
-
-
 def probe(url: str, *, allow_private: bool = False) -> str:
     """Return '' when url answers (2xx or 3xx), else what is wrong, in words."""
-    parts = urlparse(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return "not an http(s) address"
-    if not allow_private:
-        problem = _public_address(parts.hostname)
-        if problem:
-            return problem
     try:
-        response = requests.get(url, timeout=TIMEOUT, allow_redirects=False, stream=True)
+        response = netguard.safe_get(url, timeout=TIMEOUT, allow_private=allow_private)
         response.close()
+    except netguard.UnsafeURL as exc:
+        return str(exc)
     except requests.RequestException as exc:
         return f"no answer ({type(exc).__name__})"
     if response.status_code >= 400:
