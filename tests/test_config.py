@@ -76,3 +76,18 @@ def test_cli_refuses_to_start_with_one_line(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith("Cadence can't start: SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"SMTP_URL": "http://user:hunter2@mail.example.com"}, "SMTP_URL must start with smtp://"),
+        ({"SMTP_CA_FILE": "/no/such/ca.pem"}, "SMTP_CA_FILE '/no/such/ca.pem' is not a readable"),
+    ],
+)
+def test_smtp_settings_that_cannot_work_stop_the_start_without_echoing_the_password(
+    override, message
+):
+    with pytest.raises(cfg.ConfigError, match=message) as raised:
+        cfg.check(cfg.load({"APP_ENV": "test", **override}, env={"CADENCE_DOTENV": ""}))
+    assert "hunter2" not in str(raised.value)

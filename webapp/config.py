@@ -41,6 +41,8 @@ DEFAULTS: dict[str, object] = {
     # Email for failures and posts needing attention (empty: in-app notifications only).
     "SMTP_URL": "",
     "MAIL_FROM": "",
+    # A PEM file of the CA(s) that signed the SMTP server's certificate, for a private CA.
+    "SMTP_CA_FILE": "",
     "WORKERS": 2,
 }
 
@@ -102,7 +104,7 @@ def is_relaxed(settings: dict) -> bool:
 
 
 def check(settings: dict) -> None:
-    """Refuse to run production with a secret anyone can read in our source."""
+    """Refuse to run with a known secret in production or an unusable mail setting."""
     secret = str(settings.get("SECRET_KEY") or "")
     if not is_relaxed(settings):
         if not secret or secret == DEV_SECRET_KEY:
@@ -118,6 +120,17 @@ def check(settings: dict) -> None:
             "APP_ENV must be production, development, demo or test, "
             f"got {settings.get('APP_ENV')!r}"
         )
+    _check_smtp(settings)
+
+
+def _check_smtp(settings: dict) -> None:
+    smtp_url = str(settings.get("SMTP_URL") or "")
+    if smtp_url and smtp_url.split("://", 1)[0] not in {"smtp", "smtps"}:
+        # The URL may hold a password: name the key, never echo the value.
+        raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
+    ca_file = str(settings.get("SMTP_CA_FILE") or "")
+    if ca_file and not Path(ca_file).is_file():
+        raise ConfigError(f"SMTP_CA_FILE {ca_file!r} is not a readable file")
 
 
 def old_secret_keys(settings: dict) -> list[str]:
