@@ -36,7 +36,7 @@ def _name(common_name: str) -> x509.Name:
 def certificates(tmp_path_factory):
     """Write a throwaway CA and a localhost certificate it signed; return their paths."""
     folder = tmp_path_factory.mktemp("smtp-tls")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
         x509.CertificateBuilder()
