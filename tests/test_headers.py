@@ -1,6 +1,7 @@
 """Headers and cookies on every page: a Content-Security-Policy with no inline script or style (and
-pages that need none), frame denial, no-sniff, a referrer policy; session cookies HttpOnly,
-SameSite=Lax, and Secure in production behind a TLS proxy (PROXY_FIX).
+pages that need none), frame denial, no-sniff, a referrer policy, a Permissions-Policy that
+switches off what Cadence doesn't use; session cookies HttpOnly, SameSite=Lax, and Secure in
+production behind a TLS proxy (PROXY_FIX), where HSTS is sent too.
 
 The pages come from walking the url map, so a new page is checked without being listed here.
 """
@@ -44,6 +45,17 @@ def check_headers(response) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    permissions = permissions_policy(response.headers["Permissions-Policy"])
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "display-capture"):
+        assert permissions[feature] == "()", feature
+    # The composer's <video controls> has a fullscreen button; only our own pages may use it.
+    assert permissions["fullscreen"] == "(self)"
+    assert not any("*" in allowed for allowed in permissions.values())
+
+
+def permissions_policy(header: str) -> dict[str, str]:
+    """Split a Permissions-Policy into {feature: allowlist}."""
+    return dict(part.strip().split("=", 1) for part in header.split(","))
 
 
 def test_there_are_pages_to_check():
@@ -55,6 +67,8 @@ def test_every_page_has_the_headers_and_no_inline_code(admin_client, rule):
     response = admin_client.get(rule.rule)
     assert response.status_code < 500
     check_headers(response)
+    # Tests run over plain http, where HSTS would be wrong (and browsers ignore it).
+    assert "Strict-Transport-Security" not in response.headers
     if response.mimetype == "text/html":
         body = response.get_data(as_text=True)
         # The CSP would block these, so a page that relies on one is broken in the browser.
@@ -99,3 +113,23 @@ def test_production_behind_a_tls_proxy_sets_secure_httponly_lax_cookies(settings
         c for c in response.headers.getlist("Set-Cookie") if c.startswith("cadence_session=")
     )
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(
+    ("overrides", "sent"),
+    [
+        ({"APP_ENV": "production", "PROXY_FIX": 1}, True),
+        ({"APP_ENV": "production"}, True),  # the default: production is behind TLS
+        ({"APP_ENV": "production", "SESSION_COOKIE_SECURE": "false"}, False),  # plain http
+        ({"APP_ENV": "demo"}, False),
+        ({"APP_ENV": "development", "SESSION_COOKIE_SECURE": "true"}, True),
+    ],
+)
+def test_hsts_is_sent_exactly_when_cookies_are_secure(settings, db, overrides, sent):
+    app = create_app({**settings, "TESTING": False, **overrides})
+    client = app.test_client()
+    for response in (client.get("/login"), client.get("/static/app.css"), client.get("/nope")):
+        check_headers(response)
+        hsts = response.headers.get("Strict-Transport-Security")
+        assert hsts == ("max-age=31536000; includeSubDomains" if sent else None)
+    assert app.config["SESSION_COOKIE_SECURE"] is sent

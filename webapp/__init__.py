@@ -77,11 +77,7 @@ class IntegerConverter(_WerkzeugInteger):
 
 
 def _secure_cookies(app: Flask) -> None:
-    relaxed = cfg.is_relaxed(app.config)
-    secure = app.config.get("SESSION_COOKIE_SECURE")
-    if secure is None:
-        # Demo and tests run on plain http://127.0.0.1; everything else is assumed to be https.
-        secure = not relaxed
+    secure = cfg.behind_tls(app.config)
     app.config.update(
         SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,

@@ -103,6 +103,15 @@ def is_relaxed(settings: dict) -> bool:
     return settings.get("APP_ENV") in {"development", "demo", "test"} or bool(settings.get("DEBUG"))
 
 
+def behind_tls(settings: dict) -> bool:
+    """Tell whether browsers reach Cadence over https (Secure cookies, HSTS)."""
+    secure = settings.get("SESSION_COOKIE_SECURE")
+    if secure is None:
+        # Demo and tests run on plain http://127.0.0.1; everything else is assumed to be https.
+        return not is_relaxed(settings)
+    return bool(secure)
+
+
 def check(settings: dict) -> None:
     """Refuse to run with a known secret in production or an unusable mail setting."""
     secret = str(settings.get("SECRET_KEY") or "")

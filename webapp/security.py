@@ -6,6 +6,41 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, render_template, request
 
+from webapp import config as cfg
+
+# Browser features Cadence never uses are switched off for its pages and anything they embed;
+# fullscreen and picture-in-picture stay for our own pages: the composer's <video controls>
+# offers both.
+PERMISSIONS_POLICY = ", ".join(
+    [
+        *(
+            f"{feature}=()"
+            for feature in (
+                "accelerometer",
+                "autoplay",
+                "camera",
+                "display-capture",
+                "geolocation",
+                "gyroscope",
+                "hid",
+                "magnetometer",
+                "microphone",
+                "midi",
+                "payment",
+                "publickey-credentials-get",
+                "screen-wake-lock",
+                "serial",
+                "usb",
+                "xr-spatial-tracking",
+            )
+        ),
+        "fullscreen=(self)",
+        "picture-in-picture=(self)",
+    ]
+)
+# Only sent when browsers reach Cadence over https: a year, subdomains included.
+HSTS = "max-age=31536000; includeSubDomains"
+
 NUL_REFUSED = (
     "This form contains a NUL character, which can't be stored. Nothing was saved; "
     "remove it and try again."
@@ -29,6 +64,7 @@ def init_app(app: Flask) -> None:
         "style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
         "base-uri 'self'; object-src 'none'"
     )
+    hsts = cfg.behind_tls(app.config)
 
     @app.before_request
     def _refuse_nul():
@@ -47,4 +83,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
