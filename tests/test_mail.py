@@ -32,10 +32,8 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    """Write a throwaway CA and a localhost certificate it signed; return their paths."""
-    folder = tmp_path_factory.mktemp("smtp-tls")
+def make_certificates(folder, name: str = "localhost") -> dict:
+    """Write a throwaway CA and a certificate it signed for name (and 127.0.0.1); return paths."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
@@ -57,7 +55,7 @@ def certificates(tmp_path_factory):
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
+        .subject_name(_name(name))
         .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -65,7 +63,7 @@ def certificates(tmp_path_factory):
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
             ),
             critical=False,
         )
@@ -86,6 +84,12 @@ def certificates(tmp_path_factory):
         )
     )
     return paths
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """Write a throwaway CA and a localhost certificate it signed; return their paths."""
+    return make_certificates(tmp_path_factory.mktemp("smtp-tls"))
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):

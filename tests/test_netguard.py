@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import http.server
 import socket
+import ssl
 import threading
 
 import pytest
+import requests
 
+from tests.test_mail import make_certificates
 from webapp import netguard
 from webapp.auditkit import readiness
 
@@ -146,3 +149,29 @@ def test_ssrf_dns_rebinding_cannot_swap_the_address_after_the_check(public_name,
     with pytest.raises(netguard.UnsafeURL, match="loopback"):
         netguard.safe_get(f"{public_name}/y")
     assert [path for path, _ in _Server.hits] == ["/x"]
+
+
+@pytest.mark.parametrize("certificate_name", [PUBLIC_NAME, "someone-else.example"])
+def test_ssrf_pinned_https_still_checks_the_certificate_against_the_name(
+    public_name, local_server, tmp_path, monkeypatch, certificate_name
+):
+    # Connecting to the checked IP address must not loosen TLS: SNI and the certificate check
+    # still use the name from the URL. The throwaway CA stands in for the system's list.
+    paths = make_certificates(tmp_path, certificate_name)
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(paths["ca"]))
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Server)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(paths["cert"], paths["key"])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://{PUBLIC_NAME}:{server.server_address[1]}/privacy"
+    try:
+        if certificate_name == PUBLIC_NAME:
+            assert netguard.safe_get(url).status_code == 200
+            assert _Server.hits == [("/privacy", f"{PUBLIC_NAME}:{server.server_address[1]}")]
+        else:
+            with pytest.raises(requests.exceptions.SSLError):
+                netguard.safe_get(url)
+            assert _Server.hits == []
+    finally:
+        server.shutdown()
