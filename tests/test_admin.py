@@ -137,6 +137,9 @@ def test_settings_are_saved_and_shown_in_the_layout(admin_client, db):
         ({"timezone": "Mars/Olympus"}, "Choose a time zone from the list."),
         ({"support_email": "nobody"}, "Enter an email address like name@example.com."),
         ({"privacy_url": "javascript:alert(1)"}, "Enter a full address starting with https://."),
+        # SSRF: these forms send a server-side fetch somewhere other than the host they show.
+        ({"terms_url": "http://127.0.0.1:18924\\@8.8.8.8/x"}, "a backslash (\\)"),
+        ({"privacy_url": "https://me@kept.example.com/"}, "a user name (…@)"),
         ({"app_name": "x" * 81}, "Field cannot be longer than 80 characters."),
     ],
 )

@@ -30,6 +30,9 @@ def url_problem(
         return "Enter a full address starting with https://."
     if len(value) > 500:
         return "This address is too long (500 characters at most)."
+    if "\\" in value or "@" in parts.netloc or any(c.isspace() or ord(c) < 32 for c in value):
+        # Browsers, Python and urllib3 disagree about where the host of such an address ends.
+        return "Write the address without spaces, a backslash (\\) or a user name (…@)."
     local = allow_local_http and parts.hostname in LOCAL_HOSTS
     if https_only and parts.scheme != "https" and not local:
         return "This address must start with https://."
