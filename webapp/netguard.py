@@ -104,10 +104,17 @@ def _split(url: str) -> tuple[str, str, int, str]:
         raise UnsafeURL("not an http(s) address")
     if "@" in parts.netloc:
         raise UnsafeURL("an address with a user name or password in it can't be checked")
+    host = parts.hostname
+    if not host.isascii():
+        # One spelling for the resolver, SNI and the Host header: the IDNA (xn--) form.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise UnsafeURL(f"{host} is not a valid host name") from None
     path = parts.path or "/"
     return (
         parts.scheme,
-        parts.hostname,
+        host,
         port or (443 if parts.scheme == "https" else 80),
         (path + (f"?{parts.query}" if parts.query else "")),
     )
