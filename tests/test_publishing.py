@@ -15,6 +15,9 @@ import time
 
 import pytest
 import requests
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
@@ -22,6 +25,7 @@ import jobs
 import jobs.context
 from jobs import publishing as pubjobs
 from jobs.webhooks import handle_event
+from sandbox import rules as sandbox_rules
 from tests import accounts_flow as flow
 from tests.conftest import csrf_token, ffmpeg_clip, ffmpeg_image
 from tests.test_jobs import run_worker_burst
@@ -158,6 +162,54 @@ def test_chunk_plan_follows_tiktoks_rules():
     assert chunks.plan(6_000_000, 1) == (chunks.MIN_CHUNK, 1)  # never below 5,242,880
     with pytest.raises(ValueError):
         chunks.plan(size + 1)
+
+
+def assert_plan_follows_tiktoks_rules(size: int, chunk: int, count: int) -> None:
+    """Check one chunk plan against every rule of tiktok-api.md 3.3 and the media transfer guide."""
+    assert 1 <= count <= chunks.MAX_CHUNKS
+    if size < chunks.MIN_CHUNK:
+        assert (chunk, count) == (size, 1)
+    else:
+        assert chunks.MIN_CHUNK <= chunk <= chunks.MAX_CHUNK
+        assert count == size // chunk
+    last_first, last_last = chunks.bounds(size, chunk, count, count - 1)
+    last = last_last - last_first + 1
+    assert last_last == size - 1 and last < 2 * chunk and last <= chunks.MAX_LAST_CHUNK
+    if size > chunks.MAX_CHUNK:
+        assert count >= 2  # "Videos with a total size greater than 64 MB ... multiple chunks"
+    # The sandbox's independent reading of the same rules takes it too.
+    source = {"video_size": size, "chunk_size": chunk, "total_chunk_count": count}
+    assert sandbox_rules.chunk_plan_problem(source) is None
+
+
+@pytest.mark.parametrize(
+    "size", [64_000_000, 64_000_001, 100_000_000, 127_999_999, 128_000_000, 4 * 1024**3]
+)
+def test_chunk_plan_for_videos_over_64_mb_has_at_least_two_chunks(size):
+    chunk, count = chunks.plan(size)
+    assert_plan_follows_tiktoks_rules(size, chunk, count)
+    if size == 64_000_000:
+        assert (chunk, count) == (64_000_000, 1)  # exactly 64 MB may still go whole
+    elif size == 100_000_000:
+        assert (chunk, count) == (50_000_000, 2)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    size=st.integers(min_value=1, max_value=chunks.MAX_VIDEO_BYTES),
+    preferred=st.one_of(
+        st.just(chunks.MAX_CHUNK),
+        st.integers(min_value=1, max_value=2 * chunks.MAX_CHUNK),
+    ),
+)
+@example(size=64_000_001, preferred=chunks.MAX_CHUNK)
+@example(size=128_000_000, preferred=chunks.MAX_CHUNK)
+@example(size=chunks.MIN_CHUNK - 1, preferred=chunks.MAX_CHUNK)
+@example(size=chunks.MIN_CHUNK, preferred=1)
+@example(size=chunks.MAX_VIDEO_BYTES, preferred=1)
+def test_chunk_plan_property_over_every_size_up_to_4_gb(size, preferred):
+    chunk, count = chunks.plan(size, preferred)
+    assert_plan_follows_tiktoks_rules(size, chunk, count)
 
 
 def test_rate_limit_is_shared_and_waits_out_the_window(app):

@@ -178,6 +178,42 @@ def test_video_init_errors(sandbox, post_info, source, status, code):
     assert witness[-1]["result"] == code
 
 
+@pytest.mark.parametrize(
+    ("size", "chunk", "count"),
+    [
+        (64_000_001, 64_000_000, 1),  # the old plan: one 64 MB chunk, a "last" chunk of 64 MB + 1
+        (100_000_000, 64_000_000, 1),
+        (128_000_000, 128_000_000, 1),
+        (100_000_000, 100_000_000, 1),
+    ],
+)
+def test_a_video_over_64_mb_in_one_chunk_is_refused_at_init(sandbox, size, chunk, count):
+    token = tokens_for(sandbox)["access_token"]
+    reply = video_init(sandbox, token, source=file_source(size, chunk, count))
+    assert reply.status_code == 400, reply.text
+    body = reply.json()
+    assert body["error"]["code"] == "invalid_params"
+    assert body["error"]["message"] and body["error"]["log_id"] and body["data"] == {}
+    assert sandbox.control("state")["inits"][-1]["result"] == "invalid_params"
+
+
+@pytest.mark.parametrize(
+    ("size", "chunk", "count"),
+    [
+        (64_000_000, 64_000_000, 1),
+        (64_000_001, 32_000_000, 2),
+        (100_000_000, 50_000_000, 2),
+        (128_000_000, 64_000_000, 2),
+        (4 * 1024**3, 64_000_000, 67),
+    ],
+)
+def test_chunk_plans_for_large_videos_are_accepted(sandbox, size, chunk, count):
+    token = tokens_for(sandbox)["access_token"]
+    reply = video_init(sandbox, token, source=file_source(size, chunk, count))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["error"]["code"] == "ok"
+
+
 def test_title_of_exactly_2200_utf16_units_is_accepted(sandbox):
     token = tokens_for(sandbox)["access_token"]
     reply = video_init(sandbox, token, {**POST_INFO, "title": "😀" * 1100})
