@@ -4,6 +4,7 @@ test needs a real worker process (SIGKILL, Redis flush)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import signal
@@ -30,6 +31,8 @@ from tests import accounts_flow as flow
 from tests.conftest import csrf_token, ffmpeg_clip, ffmpeg_image
 from tests.test_jobs import run_worker_burst
 from webapp import publishing
+from webapp.media import pull
+from webapp.media.pull import pull_url
 from webapp.models import (
     Account,
     Media,
@@ -296,6 +299,54 @@ def test_photo_carousel_is_pulled_from_signed_urls(maya, admin, job_settings, sa
     ranged = requests.get(urls[0], headers={"Range": "bytes=0-9"}, timeout=5)
     assert ranged.status_code == 206 and len(ranged.content) == 10
     assert requests.get(urls[0].replace("/pull/", "/pull/x"), timeout=5).status_code == 404
+
+
+def test_pull_urls_expire_after_the_publish_window_with_403(app, client, admin, job_settings):
+    media = add_media(admin, job_settings, name="p.jpg", kind="photo")
+    secret = app.config["SECRET_KEY"]
+    lifetime = pull.LIFETIME.total_seconds()
+    assert lifetime >= publishing.UNCONFIRMED_AFTER.total_seconds() + 24 * 3600
+
+    def path_of(url: str) -> str:
+        return url[len("https://media.example") :]
+
+    # Time travel through the token's own timestamp, not by sleeping.
+    fresh = pull_url(media, "https://media.example/pull/", secret)
+    nearly_old = pull_url(
+        media, "https://media.example/pull/", secret, minted_at=time.time() - lifetime + 120
+    )
+    expired = pull_url(
+        media, "https://media.example/pull/", secret, minted_at=time.time() - lifetime - 120
+    )
+    assert client.get(path_of(fresh)).status_code == 200
+    assert client.get(path_of(nearly_old)).status_code == 200
+    assert client.get(path_of(expired)).status_code == 403
+    # A token signed with another key, or tampered with, is still simply not found.
+    forged = pull_url(media, "https://media.example/pull/", "another key")
+    assert client.get(path_of(forged)).status_code == 404
+    assert client.get(path_of(fresh).replace("/pull/", "/pull/x")).status_code == 404
+
+
+def test_a_scheduled_post_mints_its_pull_urls_when_it_is_published(
+    maya, admin, job_settings, sandbox, live_server
+):
+    service = TikTokService.load()
+    service.media_url_prefix = f"{live_server}/pull/"
+    service.save()
+    photos = [add_media(admin, job_settings, name=f"s{i}.jpg", kind="photo") for i in range(2)]
+    post, target = make_post(admin, maya, photos, post_type="photo", caption="Scheduled long ago")
+    # Scheduled two days ago (longer than a pull URL lives), published only now.
+    long_ago = utcnow() - dt.timedelta(days=2)
+    Post.update(created_at=long_ago, scheduled_at=long_ago).where(Post.id == post.id).execute()
+    started = int(time.time())
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    urls = accepted_inits(sandbox)[0]["source_info"]["photo_images"]
+    secret = job_settings["SECRET_KEY"]
+    for url in urls:
+        token = url[len(f"{live_server}/pull/") :].split("/")[0]
+        assert pull.minted_at(token, secret) >= started  # minted by the publish job, just now
+        assert requests.get(url, timeout=5).status_code == 200
 
 
 def test_inbox_draft_ends_in_the_creators_inbox(maya, admin, job_settings, sandbox):
