@@ -225,7 +225,7 @@ def post_page(username: str, post_id: str):
         (
             p
             for p in state().publishes.values()
-            if p["username"] == username and p.get("public_post_id") == post_id
+            if p["username"] == username and str(p.get("public_post_id")) == post_id
         ),
         None,
     )

@@ -8,6 +8,7 @@ import time
 import requests
 from flask import current_app
 
+from sandbox import media
 from sandbox.common import cfg, state
 from sandbox.webhooks import send_event
 
@@ -113,9 +114,14 @@ def advance(publish: dict) -> None:
             return
         changed = False
         if publish["status"] in {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD"}:
-            if publish["source"] == "FILE_UPLOAD" and publish["format_ok"] is False:
+            failed = publish.get("check_failed") or (
+                "file_format_check_failed"
+                if publish["source"] == "FILE_UPLOAD" and publish["format_ok"] is False
+                else ""
+            )
+            if failed:
                 st.save()
-                finish(publish, failed="file_format_check_failed")
+                finish(publish, failed=failed)
                 return
             changed = True
             if publish["mode"] == "inbox":
@@ -138,14 +144,15 @@ def advance(publish: dict) -> None:
             and not publish["public_post_id"]
             and now >= done_at + cfg("MODERATION_SECONDS")
         ):
-            publish["public_post_id"] = str(7_300_000_000_000_000_000 + st.next_number() % 10**15)
+            # An int64, as TikTok's docs type publicaly_available_post_id.
+            publish["public_post_id"] = 7_300_000_000_000_000_000 + st.next_number() % 10**15
             changed = True
             send_event(
                 "post.publish.publicly_available",
                 publish["open_id"],
                 {
                     "publish_id": publish["publish_id"],
-                    "post_id": publish["public_post_id"],
+                    "post_id": str(publish["public_post_id"]),
                     "publish_type": "DIRECT_PUBLISH",
                 },
             )
@@ -168,6 +175,7 @@ def _pull(app, publish_id: str) -> None:
         source = publish["source_info"]
         urls = source.get("photo_images") or [source.get("video_url")]
         reason = "photo_pull_failed" if publish["kind"] == "photo" else "video_pull_failed"
+        spool = None if publish["kind"] == "photo" else media.spool_path(publish_id, state().path)
         total = 0
         for url in urls:
             try:
@@ -175,12 +183,17 @@ def _pull(app, publish_id: str) -> None:
                 if response.status_code != 200:
                     finish(publish, failed=reason)
                     return
-                head, size = b"", 0
+                head, size, tail = b"", 0, bytearray()
                 for piece in response.iter_content(1 << 16):
                     if publish["status"] == "FAILED":  # cancelled meanwhile
                         return
                     if len(head) < 65536:
                         head += piece[: 65536 - len(head)]
+                    if spool is not None:
+                        # The size is unknown until the end: keep the head now, the tail last.
+                        media.write_at(spool, size, piece[: max(0, media.HEAD - size)])
+                        tail += piece
+                        del tail[: -media.TAIL]
                     size += len(piece)
                     publish["downloaded"] = total + size
             except requests.RequestException:
@@ -198,6 +211,16 @@ def _pull(app, publish_id: str) -> None:
             elif not looks_like_video(head):
                 finish(publish, failed="file_format_check_failed")
                 return
+            else:
+                media.write_at(spool, size - len(tail), bytes(tail))
+                media.finish_spool(spool, size)
+                creator = state().creator_by_open_id(publish["open_id"]) or {}
+                failed = media.check_and_forget(
+                    spool, creator.get("max_video_post_duration_sec", 0)
+                )
+                if failed:
+                    finish(publish, failed=failed)
+                    return
         publish["total"] = total
         finish(publish)
 
