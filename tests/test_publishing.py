@@ -421,6 +421,17 @@ def test_expired_upload_url_fails_with_retry_and_retry_inits_again(
     assert len(accepted_inits(sandbox)) == 2  # the first publish_id never got its bytes
 
 
+def test_a_refused_chunk_keeps_tiktoks_error_code(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sandbox.control(
+        "faults",
+        {"queue": [{"path": "/upload/", "kind": "error", "status": 400, "code": "invalid_params"}]},
+    )
+    target = drive(target.id)
+    assert target.status == "failed" and target.error_code == "invalid_params"
+    assert "HTTP 400, invalid_params" in target.error_message
+
+
 def test_429_at_init_waits_out_the_window_without_a_second_post(
     maya, admin, job_settings, sandbox, app
 ):
@@ -467,6 +478,84 @@ def test_failed_processing_is_explained_without_retry(maya, admin, job_settings,
     assert target.status == "failed" and target.fail_reason == "file_format_check_failed"
     assert not target.retryable
     assert "MP4" in target.error_message
+
+
+def clip_media(owner, settings, name: str, **clip) -> Media:
+    """A real clip with the given size/rate/seconds that Cadence's own probe did not flag."""
+    from pathlib import Path
+
+    path = ffmpeg_clip(Path(settings["MEDIA_ROOT"]) / "1" / name, **clip)
+    return Media.create(
+        owner=owner,
+        kind="video",
+        original_name=name,
+        stored_name=f"1/{name}",
+        content_type="video/mp4",
+        size_bytes=path.stat().st_size,
+        duration_ms=1000,  # what Cadence believed; TikTok reads the file itself
+        problems=[],
+    )
+
+
+@pytest.mark.parametrize(
+    ("clip", "max_duration", "reason", "words"),
+    [
+        ({"rate": 20}, None, "frame_rate_check_failed", "frame rate (23–60 fps)"),
+        ({"size": "320x640"}, None, "file_format_check_failed", "each side must be 360 to 4096"),
+        ({"seconds": 2}, 1, "duration_check_failed", "longer (or shorter) than TikTok allows"),
+    ],
+)
+def test_tiktoks_video_checks_fail_the_post_in_plain_words(
+    maya, admin, job_settings, sandbox, admin_client, clip, max_duration, reason, words
+):
+    if max_duration:
+        sandbox.control("creators/maya.rivers", {"max_video_post_duration_sec": max_duration})
+    media = clip_media(admin, job_settings, f"{reason}.mp4", **{"size": "360x640", **clip})
+    _, target = make_post(admin, maya, media)
+    target = drive(target.id)
+    assert target.status == "failed" and target.fail_reason == reason
+    assert target.error_message == publishing.FAIL_REASONS[reason] and words in target.error_message
+    assert not target.retryable
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert target.error_message in page.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize(
+    "code", ["invalid_publish_id", "token_not_authorized_for_specified_publish_id"]
+)
+def test_unrecoverable_status_errors_end_the_post_failed_at_once(
+    maya, admin, job_settings, sandbox, admin_client, code
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="publishing",
+        phase="processing",
+        publish_id="v_pub_file~v2-1.404",  # a publish_id the sandbox never issued
+        initialized_at=utcnow(),
+    ).where(PostTarget.id == target.id).execute()
+    if code != "invalid_publish_id":
+        # TikTok's answer when this token may not read the publish (another creator's).
+        sandbox.control(
+            "faults",
+            {
+                "queue": [
+                    {
+                        "path": "/v2/post/publish/status/fetch/",
+                        "kind": "error",
+                        "status": 400,
+                        "code": code,
+                    }
+                ]
+            },
+        )
+    outcome = pubjobs.check_status(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "failed" and target.error_code == code, outcome
+    assert target.error_message == publishing.STATUS_ERRORS[code]
+    assert target.next_check_at is None  # no further check was queued
+    assert not target.retryable
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert "Check the TikTok profile before posting it again." in page
 
 
 # --- at publish time ------------------------------------------------------------------------------
