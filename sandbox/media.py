@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -28,15 +29,23 @@ _FPS = re.compile(r"Stream #\d+:\d+[^\n]*?: Video: [^\n]*?, ([\d.]+) fps")
 _TBR = re.compile(r"Stream #\d+:\d+[^\n]*?: Video: [^\n]*?, ([\d.]+) tbr")
 
 
+def _spool_folder(state_file: Path | None) -> Path:
+    if state_file is not None:
+        return state_file.with_name(state_file.stem + "-spool")
+    return Path(tempfile.gettempdir()) / f"tiktok-sandbox-{os.getpid()}"
+
+
 def spool_path(publish_id: str, state_file: Path | None = None) -> Path:
     """Return where the kept bytes of a publish live: beside the state file, so an upload resumes
     across a restart, or else per process, so parallel sandboxes never share a file."""
-    if state_file is not None:
-        folder = state_file.with_name(state_file.stem + "-spool")
-    else:
-        folder = Path(tempfile.gettempdir()) / f"tiktok-sandbox-{os.getpid()}"
+    folder = _spool_folder(state_file)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / (hashlib.sha256(publish_id.encode()).hexdigest()[:32] + ".part")
+
+
+def clear_spool(state_file: Path | None = None) -> None:
+    """Delete the kept bytes of every upload (the uploads that never finished, after a reset)."""
+    shutil.rmtree(_spool_folder(state_file), ignore_errors=True)
 
 
 def write_at(path: Path, offset: int, data: bytes) -> None:
