@@ -632,7 +632,12 @@ def check_status(target_id: int) -> str:
             return "account needs reconnecting; the webhook or a later check may still tell"
         except TikTokError as exc:
             if exc.code in pub.STATUS_ERRORS:
-                # Asking again for an hour can't change TikTok's answer: end it now.
+                # Asking again for an hour can't change TikTok's answer: end it now. A post
+                # already published only stops waiting for its public link.
+                if target.status == "published":
+                    PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
+                    pub.record(target, "status_error", pub.STATUS_ERRORS[exc.code])
+                    return f"stopped checking ({exc.code})"
                 pub.set_failed(
                     target, code=exc.code, message=pub.STATUS_ERRORS[exc.code], retryable=False
                 )

@@ -558,6 +558,22 @@ def test_unrecoverable_status_errors_end_the_post_failed_at_once(
     assert "Check the TikTok profile before posting it again." in page
 
 
+def test_an_unrecoverable_status_error_leaves_a_published_post_published(
+    maya, admin, job_settings, sandbox
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="published",
+        phase="moderation",
+        publish_id="v_pub_file~v2-1.404",
+        initialized_at=utcnow(),
+        published_at=utcnow(),
+    ).where(PostTarget.id == target.id).execute()
+    pubjobs.check_status(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "published" and target.phase == ""  # no more checks, not "failed"
+
+
 # --- at publish time ------------------------------------------------------------------------------
 
 
