@@ -482,13 +482,15 @@ class _Run:
                 message, retryable = pub.INIT_ERRORS["upload_url_expired"]
                 pub.set_failed(target, code="upload_url_expired", message=message, retryable=True)
                 return "upload URL expired"
+            code = reply.code if reply.code not in ("", "ok") else f"upload_http_{reply.status}"
             pub.set_failed(
                 target,
-                code=f"upload_http_{reply.status}",
-                message=f"TikTok refused the upload (HTTP {reply.status}); nothing was posted.",
+                code=code,
+                message=f"TikTok refused the upload (HTTP {reply.status}, {code}); nothing was "
+                "posted.",
                 retryable=True,
             )
-            return f"upload refused ({reply.status})"
+            return f"upload refused ({reply.status} {code})"
         self.update(phase="processing", uploaded_bytes=size, upload_url_enc=None)
         pub.record(self.target(), "uploaded", "The whole video reached TikTok")
         return ""
@@ -498,8 +500,15 @@ class _Run:
         try:
             ratelimit.acquire(self.redis, target.account_id, "status", max_wait=10)
             data = self.client.publish_status(self.token(target), target.publish_id)
-        except (TikTokError, ReconnectNeeded, ratelimit.RateLimited):
+        except TikTokError as exc:
+            if exc.code in pub.STATUS_ERRORS:
+                pub.set_failed(
+                    target, code=exc.code, message=pub.STATUS_ERRORS[exc.code], retryable=False
+                )
+                return f"failed ({exc.code})"
             return 0  # send chunk 0: its reply's Content-Range says where TikTok stands
+        except (ReconnectNeeded, ratelimit.RateLimited):
+            return 0
         status = str(data.get("status", ""))
         if status != "PROCESSING_UPLOAD":
             self.update(phase="processing")
@@ -622,6 +631,17 @@ def check_status(target_id: int) -> str:
             schedule_status_check(redis, target, delay=60)
             return "account needs reconnecting; the webhook or a later check may still tell"
         except TikTokError as exc:
+            if exc.code in pub.STATUS_ERRORS:
+                # Asking again for an hour can't change TikTok's answer: end it now. A post
+                # already published only stops waiting for its public link.
+                if target.status == "published":
+                    PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
+                    pub.record(target, "status_error", pub.STATUS_ERRORS[exc.code])
+                    return f"stopped checking ({exc.code})"
+                pub.set_failed(
+                    target, code=exc.code, message=pub.STATUS_ERRORS[exc.code], retryable=False
+                )
+                return f"failed ({exc.code})"
             if exc.code == "access_token_invalid":
                 with contextlib.suppress(TikTokError, ReconnectNeeded):
                     refresh(target.account_id, client=client, redis=redis, force=True)

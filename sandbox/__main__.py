@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from werkzeug.serving import run_simple
 
-from sandbox import create_app
+from sandbox import create_app, media
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     config = {"STATE_FILE": args.state_file} if args.state_file else {}
     app = create_app(config)
     print(f"TikTok sandbox on http://{args.host}:{args.port}/_sandbox/", flush=True)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    # Stopped with SIGTERM (as the test runner does): leave no spooled video bytes behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    finally:
+        if not args.state_file:  # with a state file, unfinished uploads resume after a restart
+            media.clear_spool(None)
     return 0
 
 

@@ -11,6 +11,7 @@ from html import escape
 
 from flask import Blueprint, Flask, abort, jsonify, render_template, request
 
+from sandbox import media
 from sandbox.common import fail, state
 
 bp = Blueprint("control", __name__)
@@ -122,6 +123,7 @@ def faults():
 def reset():
     """Forget all tokens, publishes and faults."""
     state().reset()
+    media.clear_spool(state().path)
     with _faults_lock:
         _faults.update({"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": [], "fired": {}})
     return jsonify({"ok": True})
@@ -225,7 +227,7 @@ def post_page(username: str, post_id: str):
         (
             p
             for p in state().publishes.values()
-            if p["username"] == username and p.get("public_post_id") == post_id
+            if p["username"] == username and str(p.get("public_post_id")) == post_id
         ),
         None,
     )

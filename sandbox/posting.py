@@ -58,8 +58,9 @@ def creator_info():
         "max_video_post_duration_sec": creator["max_video_post_duration_sec"],
     }
     if creator["cant_post"]:
-        # TikTok reports "can't post now" with HTTP 200 and the reason in error.code.
-        return fail(creator["cant_post"], "The creator can't make more posts right now.", 200, data)
+        # TikTok reports "can't post now" with HTTP 200 and the reason in error.code, and may
+        # leave `data` empty: the client must know who the account is without it.
+        return fail(creator["cant_post"], "The creator can't make more posts right now.", 200)
     return ok(data)
 
 

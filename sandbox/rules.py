@@ -54,6 +54,8 @@ def chunk_plan_problem(source: dict) -> str | None:
         return "total_chunk_count must equal floor(video_size / chunk_size)"
     if not 1 <= count <= MAX_CHUNKS:
         return "total_chunk_count must be between 1 and 1000"
+    if size > MAX_CHUNK and count < 2:
+        return f"a video over {MAX_CHUNK} bytes must be uploaded in more than one chunk"
     if size - (count - 1) * chunk > MAX_LAST_CHUNK:
         return "the last chunk may be at most 128 MB"
     return None

@@ -8,7 +8,7 @@ import time
 
 from flask import Blueprint, jsonify, request
 
-from sandbox import processing, rules
+from sandbox import media, processing, rules
 from sandbox.common import log_id, state
 
 bp = Blueprint("upload", __name__)
@@ -25,14 +25,19 @@ def _progress(publish: dict) -> str:
     return f"bytes 0-{received - 1}/{total}" if received else f"bytes */{total}"
 
 
+# TikTok's own codes (tiktok-api.md 2) for the statuses of 3.3: a refused URL credential is an
+# invalid token, anything else the client got wrong is invalid_params.
+_CODES = {
+    400: "invalid_params",
+    403: "access_token_invalid",
+    404: "invalid_params",
+    416: "invalid_params",
+}
+
+
 def _reply(publish: dict | None, status: int, message: str = ""):
-    body = {
-        "error": {
-            "code": "ok" if status in (201, 206) else "upload_error",
-            "message": message,
-            "log_id": log_id(),
-        }
-    }
+    code = "ok" if status in (201, 206) else _CODES.get(status, "internal_error")
+    body = {"data": {}, "error": {"code": code, "message": message, "log_id": log_id()}}
     response = jsonify(body)
     response.status_code = status
     if publish is not None:
@@ -94,6 +99,7 @@ def put_chunk(upload_id: str):
                 publish, 416, "Chunks must arrive in order; Content-Range shows what arrived."
             )
         publish["receiving"] = True
+    spool = media.spool_path(publish_id, st.path)
     try:
         # Read outside the lock: a 64 MB chunk must not stall every other request.
         hasher = _hashers.setdefault(publish_id, hashlib.sha256()).copy()
@@ -102,6 +108,7 @@ def put_chunk(upload_id: str):
             if first == 0 and len(head) < 16:
                 head += piece[: 16 - len(head)]
             hasher.update(piece)
+            media.keep(spool, size, first + count_in, piece)
             count_in += len(piece)
     finally:
         publish["receiving"] = False
@@ -112,9 +119,15 @@ def put_chunk(upload_id: str):
         if first == 0:
             publish["format_ok"] = processing.looks_like_video(head)
         publish["received"] = last + 1
-        if publish["received"] == size:
-            publish["sha256"] = _hashers.pop(publish_id).hexdigest()
-            processing.finish(publish)
-            return _reply(publish, 201)
-        st.save()
-        return _reply(publish, 206)
+        if publish["received"] != size:
+            st.save()
+            return _reply(publish, 206)
+        publish["sha256"] = _hashers.pop(publish_id).hexdigest()
+    # Every byte is here: TikTok checks the video (outside the lock: ffmpeg takes a moment).
+    media.finish_spool(spool, size)
+    creator = st.creator_by_open_id(publish["open_id"]) or {}
+    publish["check_failed"] = media.check_and_forget(
+        spool, creator.get("max_video_post_duration_sec", 0)
+    )
+    processing.finish(publish)
+    return _reply(publish, 201)

@@ -194,6 +194,21 @@ def test_a_creator_who_cant_post_is_blocked(admin_client, tiktok, admin):
     assert "Please try again later." in reply.get_data(as_text=True)
 
 
+def test_a_creator_who_cant_post_still_shows_who_the_account_is(admin_client, tiktok, admin):
+    flow.connect(admin_client, creator="omar.paused")
+    omar = Account.get()
+    assert omar.display_name == "Omar Paused" and omar.username == "omar.paused"
+    video = add_video(admin)
+    page = admin_client.get(
+        "/compose/", query_string={"accounts": omar.id, "media": video.id}
+    ).get_data(as_text=True)
+    panel = page.split(f'id="panel-{omar.id}"')[1].split("</article>")[0]
+    # creator_info said "can't post" with no data; the stored account says who it is.
+    assert "<strong>Omar Paused</strong>" in panel and "@omar.paused" in panel
+    assert f'src="{omar.avatar_url}"' in panel.replace("&amp;", "&")
+    assert "Please try again later." in panel
+
+
 def test_schedule_in_the_users_zone(admin_client, maya, admin, db):
     admin.timezone = "Europe/Berlin"
     admin.save()

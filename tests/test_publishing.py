@@ -4,6 +4,7 @@ test needs a real worker process (SIGKILL, Redis flush)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import signal
@@ -15,6 +16,9 @@ import time
 
 import pytest
 import requests
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
@@ -22,10 +26,13 @@ import jobs
 import jobs.context
 from jobs import publishing as pubjobs
 from jobs.webhooks import handle_event
+from sandbox import rules as sandbox_rules
 from tests import accounts_flow as flow
 from tests.conftest import csrf_token, ffmpeg_clip, ffmpeg_image
 from tests.test_jobs import run_worker_burst
 from webapp import publishing
+from webapp.media import pull
+from webapp.media.pull import pull_url
 from webapp.models import (
     Account,
     Media,
@@ -160,6 +167,54 @@ def test_chunk_plan_follows_tiktoks_rules():
         chunks.plan(size + 1)
 
 
+def assert_plan_follows_tiktoks_rules(size: int, chunk: int, count: int) -> None:
+    """Check one chunk plan against every rule of tiktok-api.md 3.3 and the media transfer guide."""
+    assert 1 <= count <= chunks.MAX_CHUNKS
+    if size < chunks.MIN_CHUNK:
+        assert (chunk, count) == (size, 1)
+    else:
+        assert chunks.MIN_CHUNK <= chunk <= chunks.MAX_CHUNK
+        assert count == size // chunk
+    last_first, last_last = chunks.bounds(size, chunk, count, count - 1)
+    last = last_last - last_first + 1
+    assert last_last == size - 1 and last < 2 * chunk and last <= chunks.MAX_LAST_CHUNK
+    if size > chunks.MAX_CHUNK:
+        assert count >= 2  # "Videos with a total size greater than 64 MB ... multiple chunks"
+    # The sandbox's independent reading of the same rules takes it too.
+    source = {"video_size": size, "chunk_size": chunk, "total_chunk_count": count}
+    assert sandbox_rules.chunk_plan_problem(source) is None
+
+
+@pytest.mark.parametrize(
+    "size", [64_000_000, 64_000_001, 100_000_000, 127_999_999, 128_000_000, 4 * 1024**3]
+)
+def test_chunk_plan_for_videos_over_64_mb_has_at_least_two_chunks(size):
+    chunk, count = chunks.plan(size)
+    assert_plan_follows_tiktoks_rules(size, chunk, count)
+    if size == 64_000_000:
+        assert (chunk, count) == (64_000_000, 1)  # exactly 64 MB may still go whole
+    elif size == 100_000_000:
+        assert (chunk, count) == (50_000_000, 2)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    size=st.integers(min_value=1, max_value=chunks.MAX_VIDEO_BYTES),
+    preferred=st.one_of(
+        st.just(chunks.MAX_CHUNK),
+        st.integers(min_value=1, max_value=2 * chunks.MAX_CHUNK),
+    ),
+)
+@example(size=64_000_001, preferred=chunks.MAX_CHUNK)
+@example(size=128_000_000, preferred=chunks.MAX_CHUNK)
+@example(size=chunks.MIN_CHUNK - 1, preferred=chunks.MAX_CHUNK)
+@example(size=chunks.MIN_CHUNK, preferred=1)
+@example(size=chunks.MAX_VIDEO_BYTES, preferred=1)
+def test_chunk_plan_property_over_every_size_up_to_4_gb(size, preferred):
+    chunk, count = chunks.plan(size, preferred)
+    assert_plan_follows_tiktoks_rules(size, chunk, count)
+
+
 def test_rate_limit_is_shared_and_waits_out_the_window(app):
     redis = app.extensions["redis"]
     waits = [ratelimit.take(redis, 7, "video_init") for _ in range(7)]
@@ -246,6 +301,54 @@ def test_photo_carousel_is_pulled_from_signed_urls(maya, admin, job_settings, sa
     assert requests.get(urls[0].replace("/pull/", "/pull/x"), timeout=5).status_code == 404
 
 
+def test_pull_urls_expire_after_the_publish_window_with_403(app, client, admin, job_settings):
+    media = add_media(admin, job_settings, name="p.jpg", kind="photo")
+    secret = app.config["SECRET_KEY"]
+    lifetime = pull.LIFETIME.total_seconds()
+    assert lifetime >= publishing.UNCONFIRMED_AFTER.total_seconds() + 24 * 3600
+
+    def path_of(url: str) -> str:
+        return url[len("https://media.example") :]
+
+    # Time travel through the token's own timestamp, not by sleeping.
+    fresh = pull_url(media, "https://media.example/pull/", secret)
+    nearly_old = pull_url(
+        media, "https://media.example/pull/", secret, minted_at=time.time() - lifetime + 120
+    )
+    expired = pull_url(
+        media, "https://media.example/pull/", secret, minted_at=time.time() - lifetime - 120
+    )
+    assert client.get(path_of(fresh)).status_code == 200
+    assert client.get(path_of(nearly_old)).status_code == 200
+    assert client.get(path_of(expired)).status_code == 403
+    # A token signed with another key, or tampered with, is still simply not found.
+    forged = pull_url(media, "https://media.example/pull/", "another key")
+    assert client.get(path_of(forged)).status_code == 404
+    assert client.get(path_of(fresh).replace("/pull/", "/pull/x")).status_code == 404
+
+
+def test_a_scheduled_post_mints_its_pull_urls_when_it_is_published(
+    maya, admin, job_settings, sandbox, live_server
+):
+    service = TikTokService.load()
+    service.media_url_prefix = f"{live_server}/pull/"
+    service.save()
+    photos = [add_media(admin, job_settings, name=f"s{i}.jpg", kind="photo") for i in range(2)]
+    post, target = make_post(admin, maya, photos, post_type="photo", caption="Scheduled long ago")
+    # Scheduled two days ago (longer than a pull URL lives), published only now.
+    long_ago = utcnow() - dt.timedelta(days=2)
+    Post.update(created_at=long_ago, scheduled_at=long_ago).where(Post.id == post.id).execute()
+    started = int(time.time())
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    urls = accepted_inits(sandbox)[0]["source_info"]["photo_images"]
+    secret = job_settings["SECRET_KEY"]
+    for url in urls:
+        token = url[len(f"{live_server}/pull/") :].split("/")[0]
+        assert pull.minted_at(token, secret) >= started  # minted by the publish job, just now
+        assert requests.get(url, timeout=5).status_code == 200
+
+
 def test_inbox_draft_ends_in_the_creators_inbox(maya, admin, job_settings, sandbox):
     service = TikTokService.load()
     service.share_type = "inbox"
@@ -318,6 +421,17 @@ def test_expired_upload_url_fails_with_retry_and_retry_inits_again(
     assert len(accepted_inits(sandbox)) == 2  # the first publish_id never got its bytes
 
 
+def test_a_refused_chunk_keeps_tiktoks_error_code(maya, admin, job_settings, sandbox):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sandbox.control(
+        "faults",
+        {"queue": [{"path": "/upload/", "kind": "error", "status": 400, "code": "invalid_params"}]},
+    )
+    target = drive(target.id)
+    assert target.status == "failed" and target.error_code == "invalid_params"
+    assert "HTTP 400, invalid_params" in target.error_message
+
+
 def test_429_at_init_waits_out_the_window_without_a_second_post(
     maya, admin, job_settings, sandbox, app
 ):
@@ -364,6 +478,100 @@ def test_failed_processing_is_explained_without_retry(maya, admin, job_settings,
     assert target.status == "failed" and target.fail_reason == "file_format_check_failed"
     assert not target.retryable
     assert "MP4" in target.error_message
+
+
+def clip_media(owner, settings, name: str, **clip) -> Media:
+    """A real clip with the given size/rate/seconds that Cadence's own probe did not flag."""
+    from pathlib import Path
+
+    path = ffmpeg_clip(Path(settings["MEDIA_ROOT"]) / "1" / name, **clip)
+    return Media.create(
+        owner=owner,
+        kind="video",
+        original_name=name,
+        stored_name=f"1/{name}",
+        content_type="video/mp4",
+        size_bytes=path.stat().st_size,
+        duration_ms=1000,  # what Cadence believed; TikTok reads the file itself
+        problems=[],
+    )
+
+
+@pytest.mark.parametrize(
+    ("clip", "max_duration", "reason", "words"),
+    [
+        ({"rate": 20}, None, "frame_rate_check_failed", "frame rate (23–60 fps)"),
+        ({"size": "320x640"}, None, "file_format_check_failed", "each side must be 360 to 4096"),
+        ({"seconds": 2}, 1, "duration_check_failed", "longer (or shorter) than TikTok allows"),
+    ],
+)
+def test_tiktoks_video_checks_fail_the_post_in_plain_words(
+    maya, admin, job_settings, sandbox, admin_client, clip, max_duration, reason, words
+):
+    if max_duration:
+        sandbox.control("creators/maya.rivers", {"max_video_post_duration_sec": max_duration})
+    media = clip_media(admin, job_settings, f"{reason}.mp4", **{"size": "360x640", **clip})
+    _, target = make_post(admin, maya, media)
+    target = drive(target.id)
+    assert target.status == "failed" and target.fail_reason == reason
+    assert target.error_message == publishing.FAIL_REASONS[reason] and words in target.error_message
+    assert not target.retryable
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert target.error_message in page.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize(
+    "code", ["invalid_publish_id", "token_not_authorized_for_specified_publish_id"]
+)
+def test_unrecoverable_status_errors_end_the_post_failed_at_once(
+    maya, admin, job_settings, sandbox, admin_client, code
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="publishing",
+        phase="processing",
+        publish_id="v_pub_file~v2-1.404",  # a publish_id the sandbox never issued
+        initialized_at=utcnow(),
+    ).where(PostTarget.id == target.id).execute()
+    if code != "invalid_publish_id":
+        # TikTok's answer when this token may not read the publish (another creator's).
+        sandbox.control(
+            "faults",
+            {
+                "queue": [
+                    {
+                        "path": "/v2/post/publish/status/fetch/",
+                        "kind": "error",
+                        "status": 400,
+                        "code": code,
+                    }
+                ]
+            },
+        )
+    outcome = pubjobs.check_status(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "failed" and target.error_code == code, outcome
+    assert target.error_message == publishing.STATUS_ERRORS[code]
+    assert target.next_check_at is None  # no further check was queued
+    assert not target.retryable
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert "Check the TikTok profile before posting it again." in page
+
+
+def test_an_unrecoverable_status_error_leaves_a_published_post_published(
+    maya, admin, job_settings, sandbox
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="published",
+        phase="moderation",
+        publish_id="v_pub_file~v2-1.404",
+        initialized_at=utcnow(),
+        published_at=utcnow(),
+    ).where(PostTarget.id == target.id).execute()
+    pubjobs.check_status(target.id)
+    target = PostTarget.get_by_id(target.id)
+    assert target.status == "published" and target.phase == ""  # no more checks, not "failed"
 
 
 # --- at publish time ------------------------------------------------------------------------------

@@ -41,8 +41,8 @@ FAIL_REASONS = {
     "internal": "TikTok had an internal problem while processing the post.",
     "video_pull_failed": "TikTok could not download the video from Cadence's media URL.",
     "photo_pull_failed": "TikTok could not download the photos from Cadence's media URL.",
-    "file_format_check_failed": "TikTok did not accept the file format. Export the video as "
-    "MP4 (H.264) and post it again.",
+    "file_format_check_failed": "TikTok did not accept the file: its format, or its picture "
+    "size (each side must be 360 to 4096 px). Export the video as MP4 (H.264) and post it again.",
     "duration_check_failed": "The video is longer (or shorter) than TikTok allows for this "
     "account.",
     "frame_rate_check_failed": "TikTok did not accept the video's frame rate (23–60 fps).",
@@ -57,6 +57,15 @@ FAIL_REASONS = {
     "spam_risk": "TikTok flagged the post as spam.",
 }
 RETRYABLE_REASONS = {"internal", "video_pull_failed", "photo_pull_failed"}
+
+# status/fetch errors that no later check can cure (tiktok-api.md 3.6): the post ends failed.
+STATUS_ERRORS = {
+    "invalid_publish_id": "TikTok doesn't know this post's publish id, so Cadence can't follow "
+    "it. Check the TikTok profile before posting it again.",
+    "token_not_authorized_for_specified_publish_id": "TikTok won't tell this account about the "
+    "post (the account may have been reconnected as a different TikTok user). Check the TikTok "
+    "profile before posting it again.",
+}
 
 # Errors of the init calls, in words; (message, retryable by the user).
 INIT_ERRORS = {
@@ -434,10 +443,15 @@ def _store_public_id(target: PostTarget, post_id: str, via: str) -> None:
 
 
 def _first_id(post_ids) -> str:
-    if isinstance(post_ids, (list, tuple)) and post_ids:
-        return str(post_ids[0])
-    if isinstance(post_ids, (str, int)) and str(post_ids):
-        return str(post_ids)
+    """Return the first public post id as digits: TikTok types them int64, but a string (as
+    webhooks carry) is taken too; anything else is ignored."""
+    first = post_ids[0] if isinstance(post_ids, (list, tuple)) and post_ids else post_ids
+    if isinstance(first, bool):
+        return ""
+    if isinstance(first, int):
+        return str(first) if first > 0 else ""
+    if isinstance(first, str) and first.strip().isdigit():
+        return first.strip()
     return ""
 
 

@@ -14,7 +14,15 @@ import requests
 
 from sandbox.runner import SandboxProcess
 from tests.sandbox.conftest import CLIENT_SECRET, api, tokens_for
-from tests.sandbox.test_posting import POST_INFO, small_video, video_init, wait_status
+from tests.sandbox.test_posting import (
+    POST_INFO,
+    file_source,
+    small_video,
+    video_init,
+    wait_status,
+)
+
+SIZE = 4096  # uploads here are a real clip padded to this many bytes
 
 
 def test_a_queued_fault_answers_once(sandbox):
@@ -90,6 +98,10 @@ def test_creators_can_change_at_runtime(sandbox):
     )
     reply = api(sandbox, "/v2/post/publish/creator_info/query/", token).json()
     assert reply["error"]["code"] == "reached_active_user_cap"
+    assert reply["data"] == {}  # can't post now: TikTok may describe nothing
+    sandbox.control("creators/maya.rivers", {"cant_post": ""})
+    reply = api(sandbox, "/v2/post/publish/creator_info/query/", token).json()
+    assert reply["error"]["code"] == "ok"
     assert (
         reply["data"]["comment_disabled"] is True
         and reply["data"]["max_video_post_duration_sec"] == 30
@@ -145,17 +157,17 @@ def test_webhooks_are_signed_like_tiktoks():
             tokens["access_token"],
             source={
                 "source": "FILE_UPLOAD",
-                "video_size": 1000,
-                "chunk_size": 1000,
+                "video_size": SIZE,
+                "chunk_size": SIZE,
                 "total_chunk_count": 1,
             },
         )
         data = reply.json()["data"]
         requests.put(
             data["upload_url"],
-            data=small_video(),
+            data=small_video(SIZE),
             timeout=10,
-            headers={"Content-Type": "video/mp4", "Content-Range": "bytes 0-999/1000"},
+            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{SIZE - 1}/{SIZE}"},
         )
         receiver.wait(2)
         sb.control(f"deauthorize/{tokens['open_id']}", {})
@@ -186,13 +198,13 @@ def test_upload_url_can_point_at_another_host():
         sb.env["SANDBOX_UPLOAD_BASE_URL"] = other
         sb.start()
         token = tokens_for(sb)["access_token"]
-        url = video_init(sb, token).json()["data"]["upload_url"]
+        url = video_init(sb, token, source=file_source(SIZE)).json()["data"]["upload_url"]
         assert url.startswith(other + "/upload/")
         reply = requests.put(
             url,
-            data=small_video(),
+            data=small_video(SIZE),
             timeout=10,
-            headers={"Content-Type": "video/mp4", "Content-Range": "bytes 0-999/1000"},
+            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{SIZE - 1}/{SIZE}"},
         )
         assert reply.status_code == 201
 
@@ -207,17 +219,17 @@ def test_state_file_keeps_tokens_and_posts_across_a_restart(tmp_path):
             {**POST_INFO, "privacy_level": "SELF_ONLY"},
             {
                 "source": "FILE_UPLOAD",
-                "video_size": 1000,
-                "chunk_size": 1000,
+                "video_size": SIZE,
+                "chunk_size": SIZE,
                 "total_chunk_count": 1,
             },
         )
         data = reply.json()["data"]
         requests.put(
             data["upload_url"],
-            data=small_video(),
+            data=small_video(SIZE),
             timeout=10,
-            headers={"Content-Type": "video/mp4", "Content-Range": "bytes 0-999/1000"},
+            headers={"Content-Type": "video/mp4", "Content-Range": f"bytes 0-{SIZE - 1}/{SIZE}"},
         )
         sb.restart()
         assert wait_status(sb, tokens["access_token"], data["publish_id"], "PUBLISH_COMPLETE")[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.server
 import threading
 import time
@@ -55,8 +56,31 @@ def put(url, first, last, total, data, ctype="video/mp4"):
     )
 
 
-def small_video(size=1000):
-    return MP4_HEAD + b"\x01" * (size - len(MP4_HEAD))
+@functools.cache
+def clip(size="360x640", rate=30, seconds=1, ext="mp4") -> bytes:
+    """Return a real, tiny H.264 MP4 (or VP9 WebM) clip made by ffmpeg."""
+    import subprocess
+    import tempfile
+
+    import imageio_ffmpeg
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/clip.{ext}"
+        codec = ["-c:v", "libx264", "-pix_fmt", "yuv420p"] if ext == "mp4" else ["-c:v", "libvpx"]
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "lavfi", "-i"]
+            + [f"color=c=black:size={size}:rate={rate}:duration={seconds}", *codec, path],
+            check=True,
+            timeout=60,
+        )
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def small_video(size=None):
+    """Return a real video of (at least) `size` bytes: a tiny clip padded with zeros."""
+    data = clip()
+    return data + b"\0" * max(0, (size or 0) - len(data))
 
 
 def wait_status(sandbox, token, publish_id, want, seconds=5):
@@ -111,6 +135,7 @@ def test_cant_post_now_is_http_200_with_the_error_code(sandbox):
     reply = api(sandbox, "/v2/post/publish/creator_info/query/", token)
     assert reply.status_code == 200
     assert reply.json()["error"]["code"] == "spam_risk_too_many_posts"
+    assert reply.json()["data"] == {}  # nothing about the creator: the client must know them
     init = video_init(sandbox, token)
     assert init.status_code == 403 and init.json()["error"]["code"] == "spam_risk_too_many_posts"
 
@@ -178,6 +203,42 @@ def test_video_init_errors(sandbox, post_info, source, status, code):
     assert witness[-1]["result"] == code
 
 
+@pytest.mark.parametrize(
+    ("size", "chunk", "count"),
+    [
+        (64_000_001, 64_000_000, 1),  # the old plan: one 64 MB chunk, a "last" chunk of 64 MB + 1
+        (100_000_000, 64_000_000, 1),
+        (128_000_000, 128_000_000, 1),
+        (100_000_000, 100_000_000, 1),
+    ],
+)
+def test_a_video_over_64_mb_in_one_chunk_is_refused_at_init(sandbox, size, chunk, count):
+    token = tokens_for(sandbox)["access_token"]
+    reply = video_init(sandbox, token, source=file_source(size, chunk, count))
+    assert reply.status_code == 400, reply.text
+    body = reply.json()
+    assert body["error"]["code"] == "invalid_params"
+    assert body["error"]["message"] and body["error"]["log_id"] and body["data"] == {}
+    assert sandbox.control("state")["inits"][-1]["result"] == "invalid_params"
+
+
+@pytest.mark.parametrize(
+    ("size", "chunk", "count"),
+    [
+        (64_000_000, 64_000_000, 1),
+        (64_000_001, 32_000_000, 2),
+        (100_000_000, 50_000_000, 2),
+        (128_000_000, 64_000_000, 2),
+        (4 * 1024**3, 64_000_000, 67),
+    ],
+)
+def test_chunk_plans_for_large_videos_are_accepted(sandbox, size, chunk, count):
+    token = tokens_for(sandbox)["access_token"]
+    reply = video_init(sandbox, token, source=file_source(size, chunk, count))
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["error"]["code"] == "ok"
+
+
 def test_title_of_exactly_2200_utf16_units_is_accepted(sandbox):
     token = tokens_for(sandbox)["access_token"]
     reply = video_init(sandbox, token, {**POST_INFO, "title": "😀" * 1100})
@@ -203,13 +264,13 @@ def test_tiktoks_worked_example_uploads_in_five_chunks(sandbox):
     data = reply.json()["data"]
     assert data["publish_id"].startswith("v_pub_file~v2-1.") and len(data["publish_id"]) <= 64
     url = data["upload_url"]
-    block = MP4_HEAD + b"\x02" * (chunk - len(MP4_HEAD))
+    video = small_video(size)
     for index in range(4):
         first = index * chunk
-        reply = put(url, first, first + chunk - 1, size, block)
+        reply = put(url, first, first + chunk - 1, size, video[first : first + chunk])
         assert reply.status_code == 206
         assert reply.headers["Content-Range"] == f"bytes 0-{first + chunk - 1}/{size}"
-    last = put(url, 40_000_000, 50_000_122, size, b"\x03" * 10_000_123)
+    last = put(url, 40_000_000, 50_000_122, size, video[40_000_000:])
     assert last.status_code == 201
     assert last.headers["Content-Range"] == f"bytes 0-50000122/{size}"
     done = wait_status(sandbox, token, data["publish_id"], "PUBLISH_COMPLETE")
@@ -294,7 +355,7 @@ def test_status_moves_from_processing_to_complete_with_a_public_id(sandbox):
     first = api(
         sandbox, "/v2/post/publish/status/fetch/", token, {"publish_id": publish_id}
     ).json()["data"]
-    assert first["status"] == "PROCESSING_UPLOAD" and first["uploaded_bytes"] == 1000
+    assert first["status"] == "PROCESSING_UPLOAD" and first["uploaded_bytes"] == len(small_video())
     complete = wait_status(sandbox, token, publish_id, "PUBLISH_COMPLETE")
     assert complete["status"] == "PUBLISH_COMPLETE"
     time.sleep(0.5)
@@ -302,6 +363,7 @@ def test_status_moves_from_processing_to_complete_with_a_public_id(sandbox):
         sandbox, "/v2/post/publish/status/fetch/", token, {"publish_id": publish_id}
     ).json()["data"]
     [post_id] = later["publicaly_available_post_id"]
+    assert isinstance(post_id, int) and 0 < post_id < 2**63  # an int64, as TikTok's docs type it
     page = requests.get(f"{sandbox.url}/@maya.rivers/video/{post_id}", timeout=10)
     assert page.status_code == 200 and "Hello #sandbox" in page.text
 
@@ -324,14 +386,98 @@ def test_a_file_that_is_not_a_video_fails_the_format_check(sandbox):
     assert data["fail_reason"] == "file_format_check_failed"
 
 
+@pytest.mark.parametrize(
+    ("video", "max_duration", "reason"),
+    [
+        ({"rate": 20}, None, "frame_rate_check_failed"),
+        ({"rate": 90}, None, "frame_rate_check_failed"),
+        ({"size": "320x640"}, None, "file_format_check_failed"),  # a side under 360 px
+        ({"size": "360x4100"}, None, "file_format_check_failed"),  # a side over 4096 px
+        ({"seconds": 3}, 2, "duration_check_failed"),  # longer than the creator's maximum
+        ({"seconds": 2}, 2, None),
+        ({"rate": 23, "ext": "webm"}, None, None),
+        ({"rate": 60}, None, None),
+    ],
+)
+def test_uploaded_videos_are_checked_like_tiktok_does(sandbox, video, max_duration, reason):
+    if max_duration:
+        sandbox.control("creators/maya.rivers", {"max_video_post_duration_sec": max_duration})
+    token = tokens_for(sandbox)["access_token"]
+    payload = clip(**video)
+    publish_id = upload_small(sandbox, token, data=payload)
+    data = wait_status(sandbox, token, publish_id, "FAILED" if reason else "PUBLISH_COMPLETE")
+    assert data["status"] == ("FAILED" if reason else "PUBLISH_COMPLETE"), data
+    assert data.get("fail_reason") == reason
+
+
+def test_a_large_upload_is_checked_from_its_head_and_tail(sandbox):
+    size, chunk = 70_000_000, 35_000_000  # the clip's moov atom sits at its end, before padding
+    token = tokens_for(sandbox)["access_token"]
+    sandbox.control("creators/maya.rivers", {"max_video_post_duration_sec": 1})
+    body = video_init(sandbox, token, source=file_source(size, chunk, 2)).json()["data"]
+    video = clip(seconds=2) + b"\0" * (size - len(clip(seconds=2)))
+    assert put(body["upload_url"], 0, chunk - 1, size, video[:chunk]).status_code == 206
+    assert put(body["upload_url"], chunk, size - 1, size, video[chunk:]).status_code == 201
+    data = wait_status(sandbox, token, body["publish_id"], "FAILED")
+    assert data["fail_reason"] == "duration_check_failed"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ("content_type", 400, "invalid_params"),
+        ("wrong_token", 403, "access_token_invalid"),
+        ("no_such_upload", 404, "invalid_params"),
+        ("out_of_order", 416, "invalid_params"),
+    ],
+)
+def test_upload_errors_use_tiktoks_codes_and_envelope(sandbox, change, status, code):
+    size, chunk = 12_000_000, 6_000_000
+    token = tokens_for(sandbox)["access_token"]
+    url = video_init(sandbox, token, source=file_source(size, chunk, 2)).json()["data"][
+        "upload_url"
+    ]
+    first, last, ctype = 0, chunk - 1, "video/mp4"
+    if change == "content_type":
+        ctype = "application/octet-stream"
+    elif change == "wrong_token":
+        url = url.split("?")[0] + "?upload_token=wrong"
+    elif change == "no_such_upload":
+        url = url.replace("/upload/", "/upload/ff")
+    else:
+        first, last = chunk, size - 1
+    reply = put(url, first, last, size, b"\0" * (last - first + 1), ctype)
+    assert reply.status_code == status
+    body = reply.json()
+    assert body["data"] == {}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"] and body["error"]["log_id"]
+
+
+def test_a_pulled_video_is_checked_too(sandbox, file_server):
+    folder, base = file_server
+    (folder / "slow.mp4").write_bytes(clip(rate=15))
+    token = tokens_for(sandbox)["access_token"]
+    publish_id = video_init(
+        sandbox, token, source={"source": "PULL_FROM_URL", "video_url": f"{base}/slow.mp4"}
+    ).json()["data"]["publish_id"]
+    data = wait_status(sandbox, token, publish_id, "FAILED")
+    assert data["fail_reason"] == "frame_rate_check_failed"
+
+
 def test_inbox_upload_ends_in_the_inbox(sandbox):
     token = tokens_for(sandbox)["access_token"]
+    video = small_video()
     reply = api(
-        sandbox, "/v2/post/publish/inbox/video/init/", token, {"source_info": file_source(1000)}
+        sandbox,
+        "/v2/post/publish/inbox/video/init/",
+        token,
+        {"source_info": file_source(len(video))},
     )
     assert reply.status_code == 200
     body = reply.json()["data"]
-    assert put(body["upload_url"], 0, 999, 1000, small_video()).status_code == 201
+    end = len(video) - 1
+    assert put(body["upload_url"], 0, end, len(video), video).status_code == 201
     assert (
         wait_status(sandbox, token, body["publish_id"], "SEND_TO_USER_INBOX")["status"]
         == "SEND_TO_USER_INBOX"
@@ -401,7 +547,7 @@ def file_server(tmp_path):
 
 def test_pull_from_url_downloads_the_video(sandbox, file_server):
     folder, base = file_server
-    (folder / "clip.mp4").write_bytes(small_video(4096))
+    (folder / "clip.mp4").write_bytes(small_video(40_000))
     token = tokens_for(sandbox)["access_token"]
     reply = video_init(
         sandbox, token, source={"source": "PULL_FROM_URL", "video_url": f"{base}/clip.mp4"}
@@ -410,7 +556,7 @@ def test_pull_from_url_downloads_the_video(sandbox, file_server):
     body = reply.json()["data"]
     assert body["publish_id"].startswith("v_pub_url~") and "upload_url" not in body
     data = wait_status(sandbox, token, body["publish_id"], "PUBLISH_COMPLETE")
-    assert data["downloaded_bytes"] == 4096
+    assert data["downloaded_bytes"] == 40_000
 
 
 def test_pull_of_a_missing_file_fails(sandbox, file_server):

@@ -28,7 +28,7 @@ def creator_for(
     cached = None if fresh else redis.get(_key(account.id))
     if cached:
         body = json.loads(cached)
-        return Creator.from_api(body["data"], body["code"]), ""
+        return _identified(Creator.from_api(body["data"], body["code"]), account), ""
     wait = ratelimit.take(redis, account.id, "creator_info")  # shared with the publish jobs
     if wait:
         return None, (
@@ -45,4 +45,11 @@ def creator_for(
             return None, "TikTok could not be asked about this account right now. Please try again."
         data, code = exc.data, exc.code
     redis.set(_key(account.id), json.dumps({"data": data, "code": code}), ex=CACHE_SECONDS)
-    return Creator.from_api(data, code), ""
+    return _identified(Creator.from_api(data, code), account), ""
+
+
+def _identified(creator: Creator, account: Account) -> Creator:
+    # Who the account is must show even when creator_info said nothing (can't post now).
+    return creator.known_as(
+        nickname=account.display_name, username=account.username, avatar_url=account.avatar_url
+    )

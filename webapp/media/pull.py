@@ -1,36 +1,71 @@
 """Files TikTok pulls (PULL_FROM_URL, and every photo post): unguessable addresses under the
 verified media URL prefix, served by `/pull/<token>/<name>` without login, with Range support and
-never a redirect (TikTok refuses redirects)."""
+never a redirect (TikTok refuses redirects).
+
+A token is signed with the time it was minted and lives for the publish window plus a margin:
+the publish job mints it when it sends the post to TikTok (never when the post is scheduled), so
+an address that leaks later stops working.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_file
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from webapp.models import Media
+from webapp.publishing import UNCONFIRMED_AFTER
 
 bp = Blueprint("pull", __name__, url_prefix="/pull")
 SALT = "cadence-pull-media"
+# TikTok downloads during processing, which Cadence follows for UNCONFIRMED_AFTER; the margin
+# covers TikTok's retries of a failed download and slow processing of large files.
+MARGIN = dt.timedelta(hours=24)
+LIFETIME = UNCONFIRMED_AFTER + MARGIN
 
 
-def _signer(secret_key: str) -> URLSafeSerializer:
-    return URLSafeSerializer(secret_key, salt=SALT)
+class _MintedAt(TimestampSigner):
+    """A timestamp signer whose time can be given (the time a token was minted)."""
+
+    def __init__(self, *args, minted_at: float | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minted_at = minted_at
+
+    def get_timestamp(self) -> int:
+        """Return the minting time, or now."""
+        return int(self.minted_at if self.minted_at is not None else time.time())
 
 
-def pull_url(media: Media, prefix: str, secret_key: str) -> str:
-    """Return the address TikTok downloads media from (prefix + token + file name)."""
-    token = _signer(secret_key).dumps(media.id)
+def _serializer(secret_key: str, minted_at: float | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        secret_key, salt=SALT, signer=_MintedAt, signer_kwargs={"minted_at": minted_at}
+    )
+
+
+def pull_url(media: Media, prefix: str, secret_key: str, *, minted_at: float | None = None) -> str:
+    """Return the address TikTok downloads media from (prefix + timed token + file name)."""
+    token = _serializer(secret_key, minted_at).dumps(media.id)
     base = prefix if prefix.endswith("/") else prefix + "/"
     return f"{base}{token}/{Path(media.stored_name).name}"
 
 
+def minted_at(token: str, secret_key: str) -> float:
+    """Return when a valid pull token was minted (Unix time); raise BadSignature otherwise."""
+    _media_id, when = _serializer(secret_key).loads(token, return_timestamp=True)
+    return when.timestamp()
+
+
 @bp.route("/<token>/<name>")
 def serve(token: str, name: str):
-    """Send a media file to TikTok (or anyone holding its signed address)."""
+    """Send a media file to TikTok (or anyone holding its signed, unexpired address)."""
+    serializer = _serializer(current_app.config["SECRET_KEY"])
     try:
-        media_id = _signer(current_app.config["SECRET_KEY"]).loads(token)
+        media_id = serializer.loads(token, max_age=int(LIFETIME.total_seconds()))
+    except SignatureExpired:
+        abort(403)  # genuine but too old: the post's publish window is long over
     except BadSignature:
         abort(404)
     media = Media.get_or_none((Media.id == media_id) & (Media.status != "deleted"))

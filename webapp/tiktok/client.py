@@ -228,6 +228,7 @@ class TikTokClient:
         return ChunkReply(
             status=response.status_code,
             received=received_from(response.headers.get("Content-Range", "")),
+            code=_error_code(response),
         )
 
     def _api_post(self, access_token: str, path: str, payload: dict | None) -> dict:
@@ -252,6 +253,7 @@ class ChunkReply:
 
     status: int
     received: int | None
+    code: str = ""  # TikTok's error.code when the reply carried its envelope ("ok" on success)
 
 
 def received_from(content_range: str) -> int | None:
@@ -283,6 +285,16 @@ class FileWindow:
         data = self._handle.read(min(max(size, 1 << 20), self._left))
         self._left -= len(data)
         return data
+
+
+def _error_code(response: requests.Response) -> str:
+    """Return error.code from a reply that carries TikTok's envelope, else ""."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code", "")) if isinstance(error, dict) else ""
 
 
 def _json(response: requests.Response) -> dict:

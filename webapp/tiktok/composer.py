@@ -7,7 +7,7 @@ Every quoted string below is TikTok's required wording (spec/direct-post-ux.md);
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # --- TikTok's wording (verbatim) ---------------------------------------------------------------
 PRIVACY_LABELS = {
@@ -109,6 +109,16 @@ class Creator:
             stitch_disabled=bool(data.get("stitch_disabled")),
             max_duration_sec=int(data.get("max_video_post_duration_sec") or 0),
             cant_post=error_code if error_code and error_code != "ok" else "",
+        )
+
+    def known_as(self, *, nickname: str, username: str, avatar_url: str) -> Creator:
+        """Return this creator with the stored account's identity wherever creator_info gave
+        none (a creator who can't post may come back with no data at all)."""
+        return replace(
+            self,
+            nickname=self.nickname or nickname,
+            username=self.username or username,
+            avatar_url=self.avatar_url or avatar_url,
         )
 
 
