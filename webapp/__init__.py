@@ -14,13 +14,14 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the web app: defaults, then `.env` and the environment, then the config mapping."""
     settings = cfg.load(config)
     try:
+        cfg.fill_secret_key(settings)
         cfg.check(settings)
     except cfg.ConfigError as exc:
         # One line and a non-zero exit for `flask ...`, gunicorn and `make run` alike.
         raise SystemExit(f"Cadence can't start: {exc}") from None
     app = Flask(
         __name__,
-        instance_path=str(cfg.INSTANCE),
+        instance_path=str(settings["INSTANCE"]),
         template_folder=str(cfg.ROOT / "templates"),
         static_folder=str(cfg.ROOT / "static"),
     )
