@@ -37,9 +37,13 @@ DEFAULTS: dict[str, object] = {
     "PUBLIC_URL": "",
     "SESSION_COOKIE_SECURE": None,  # None: secure everywhere except debug/demo/test over http
     "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-* headers
+    # Sign-in throttle (webapp/auth/throttle.py): failures for one email from one IP address,
+    # failures from one IP address, both over the window; failures for one email from anywhere
+    # per minute (a rate: the owner waits at most the rest of that minute).
     "LOGIN_MAX_FAILURES_PER_EMAIL": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 20,
     "LOGIN_FAILURE_WINDOW": 900,
+    "LOGIN_EMAIL_FAILURES_PER_MINUTE": 10,
     "MAX_CONTENT_LENGTH": None,
     # Publishing: bytes per FILE_UPLOAD chunk (kept within TikTok's 5,242,880..64,000,000), and
     # how many RQ worker processes `python -m jobs.worker` runs.
@@ -55,6 +59,7 @@ _INT_KEYS = {
     "LOGIN_MAX_FAILURES_PER_EMAIL",
     "LOGIN_MAX_FAILURES_PER_IP",
     "LOGIN_FAILURE_WINDOW",
+    "LOGIN_EMAIL_FAILURES_PER_MINUTE",
     "UPLOAD_CHUNK_BYTES",
     "WORKERS",
 }

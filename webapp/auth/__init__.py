@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in and out, the profile's password change, and "Sign out everywhere"."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth import throttle
+from webapp.auth.forms import PasswordChangeForm
 from webapp.extensions import get_redis
 from webapp.models import User, normalize_email, utcnow
 
@@ -35,6 +36,30 @@ def _wait_message(seconds: int) -> str:
     return f"Too many failed sign-in attempts. Try again in {seconds} {unit}."
 
 
+def _ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _seconds_locked(email: str) -> int:
+    """Return how long password attempts for email from this client must wait (0: none)."""
+    per_minute = current_app.config["LOGIN_EMAIL_FAILURES_PER_MINUTE"]
+    return throttle.seconds_locked(get_redis(), email, _ip(), per_minute=per_minute)
+
+
+def _count_failure(email: str) -> int:
+    """Count a wrong password for email from this client; return the resulting wait."""
+    cfg = current_app.config
+    return throttle.record_failure(
+        get_redis(),
+        email,
+        _ip(),
+        max_email=cfg["LOGIN_MAX_FAILURES_PER_EMAIL"],
+        max_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
+        window=cfg["LOGIN_FAILURE_WINDOW"],
+        per_minute=cfg["LOGIN_EMAIL_FAILURES_PER_MINUTE"],
+    )
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the sign-in form and sign the user in."""
@@ -45,9 +70,7 @@ def login():
     status = 200
     if request.method == "POST":
         password = request.form.get("password", "")
-        ip = request.remote_addr or "unknown"
-        r = get_redis()
-        locked = throttle.seconds_locked(r, email, ip)
+        locked = _seconds_locked(email)
         if locked:
             error, status = _wait_message(locked), 429
         elif not email or not password:
@@ -61,21 +84,13 @@ def login():
                 if not user.active:
                     error, status = "This user is deactivated. Ask an admin to reactivate it.", 403
                 else:
-                    throttle.clear(r, email)
+                    throttle.clear(get_redis(), email, _ip())
                     user.last_login_at = utcnow()
                     user.save()
                     login_user(user, remember=bool(request.form.get("remember")))
                     return redirect(_safe_next(request.args.get("next")), code=303)
             else:
-                cfg = current_app.config
-                lock = throttle.record_failure(
-                    r,
-                    email,
-                    ip,
-                    max_email=cfg["LOGIN_MAX_FAILURES_PER_EMAIL"],
-                    max_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
-                    window=cfg["LOGIN_FAILURE_WINDOW"],
-                )
+                lock = _count_failure(email)
                 error = "That email and password don't match." if not lock else _wait_message(lock)
                 status = 401 if not lock else 429
     return render_template("auth/login.html", email=email, error=error), status
@@ -84,7 +99,47 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign the user out."""
+    """Sign the user out; the old session and remember-me cookies stop working."""
+    current_user.rotate_session_token()
     logout_user()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Show the profile and change one's own password (other sessions end)."""
+    form = PasswordChangeForm()
+    error, status = None, 200
+    if form.is_submitted():
+        locked = _seconds_locked(current_user.email)
+        if locked:
+            error, status = _wait_message(locked), 429
+        elif not form.validate():
+            status = 400
+        elif not current_user.check_password(form.current_password.data):
+            lock = _count_failure(current_user.email)
+            form.current_password.errors.append("That isn't your current password.")
+            error, status = (_wait_message(lock), 429) if lock else (None, 400)
+        else:
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)  # a new session token: others end
+            user.save()
+            remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(user, remember=remember_cookie in request.cookies)
+            flash("Your password is changed. You are signed out on your other devices.", "success")
+            return redirect(url_for("auth.profile"), code=303)
+    return render_template("auth/profile.html", form=form, error=error), status
+
+
+@bp.route("/profile/sign-out-everywhere", methods=["GET", "POST"])
+@login_required
+def sign_out_everywhere():
+    """Ask for confirmation, then end every session of this user, this one included."""
+    if request.method == "GET":
+        return render_template("auth/sign_out_everywhere.html")
+    current_user.rotate_session_token()
+    logout_user()
+    flash("You are signed out on every device, this one included.", "info")
     return redirect(url_for("auth.login"), code=303)
