@@ -104,7 +104,6 @@ def main(argv: list[str]) -> int:
             "APP_ENV": "demo",
             "CADENCE_INSTANCE": str(instance),
             "PUBLIC_URL": base,
-            "SECRET_KEY": env.get("SECRET_KEY") or persistent_secret(instance),
             "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'cadence.sqlite3'}",
             "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
             "PYTHONUNBUFFERED": "1",
@@ -171,6 +170,8 @@ def main(argv: list[str]) -> int:
     if not port_free(web_port):
         fail(f"port {web_port} is taken; stop what uses it or set PORT")
 
+    # Only once everything it needs is there, so a refused start leaves no key behind.
+    env["SECRET_KEY"] = env.get("SECRET_KEY") or persistent_secret(instance)
     flask = [str(BIN / "flask"), "--app", "webapp"]
     for step in (
         ["db", "upgrade"],
