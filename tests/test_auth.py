@@ -338,6 +338,7 @@ def test_failing_from_one_address_does_not_lock_the_owner_out(app, member):
 
 
 def test_spread_out_guessing_is_slowed_to_a_short_wait(app, member):
+    app.config["LOGIN_EMAIL_FAILURES_PER_MINUTE"] = 4  # fewer password hashes within the minute
     for i in range(app.config["LOGIN_EMAIL_FAILURES_PER_MINUTE"]):
         _sign_in(_from(app, f"203.0.113.{i + 10}"), member.email, "guess")
     owner = _sign_in(_from(app, "198.51.100.2"), member.email)
@@ -362,3 +363,24 @@ def test_no_forwarding_warning_with_proxy_fix(settings, caplog):
     caplog.set_level(logging.WARNING)
     app.test_client().get("/login", headers={"X-Forwarded-For": "198.51.100.2"})
     assert not [r for r in caplog.records if "X-Forwarded-For" in r.getMessage()]
+
+
+def test_a_browser_that_signed_in_before_is_never_kept_out(app, member, admin):
+    owner = _from(app, "198.51.100.2")
+    assert _sign_in(owner, member.email).status_code == 303
+    post_form(owner, "/logout", token_from="/")
+    assert owner.get_cookie("cadence_device") is not None
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 3
+    app.config["LOGIN_EMAIL_FAILURES_PER_MINUTE"] = 4
+    # Spread over many addresses, and from behind the owner's own (shared) address.
+    for i in range(app.config["LOGIN_EMAIL_FAILURES_PER_MINUTE"] + 2):
+        _sign_in(_from(app, f"203.0.113.{i + 10}"), member.email, "guess")
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_EMAIL"] + 1):
+        _sign_in(_from(app, "198.51.100.2"), member.email, "guess")
+    assert _sign_in(_from(app, "198.51.100.2"), member.email).status_code == 429  # a new browser
+    assert _sign_in(owner, member.email).status_code == 303  # the owner's usual one
+    # A known-device cookie is for its own email only: the attacker's own account gives none.
+    attacker = _from(app, "203.0.113.200")
+    assert _sign_in(attacker, admin.email).status_code == 303
+    post_form(attacker, "/logout", token_from="/")
+    assert _sign_in(attacker, member.email, "guess").status_code == 429

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth import throttle
@@ -15,6 +18,9 @@ from webapp.models import User, normalize_email, utcnow
 
 bp = Blueprint("auth", __name__)
 _DUMMY_HASH = generate_password_hash("not a real password")
+# Set after a successful sign-in: this browser knows this email's password (see throttle.py).
+DEVICE_COOKIE = "cadence_device"
+DEVICE_SECONDS = 180 * 24 * 3600
 
 
 def _safe_next(target: str | None) -> str:
@@ -40,10 +46,48 @@ def _ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="cadence known device")
+
+
+def _email_digest(email: str) -> str:
+    # The cookie is signed, not encrypted: it names the email only by a digest.
+    return hashlib.sha256(email.encode("utf-8")).hexdigest()[:32]
+
+
+def _known_device(email: str) -> str | None:
+    """Return this browser's device id if it has signed in as email before, else None."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or not email:
+        return None
+    try:
+        data = _devices().loads(raw, max_age=DEVICE_SECONDS)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("e") != _email_digest(email):
+        return None
+    return data.get("d") if isinstance(data.get("d"), str) else None
+
+
+def _remember_device(response, email: str) -> None:
+    """Mark this browser as one that signed in as email (exempt from the others' throttles)."""
+    device = _known_device(email) or secrets.token_urlsafe(16)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps({"e": _email_digest(email), "d": device}),
+        max_age=DEVICE_SECONDS,
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
+
+
 def _seconds_locked(email: str) -> int:
     """Return how long password attempts for email from this client must wait (0: none)."""
     per_minute = current_app.config["LOGIN_EMAIL_FAILURES_PER_MINUTE"]
-    return throttle.seconds_locked(get_redis(), email, _ip(), per_minute=per_minute)
+    return throttle.seconds_locked(
+        get_redis(), email, _ip(), per_minute=per_minute, device=_known_device(email)
+    )
 
 
 def _count_failure(email: str) -> int:
@@ -57,6 +101,7 @@ def _count_failure(email: str) -> int:
         max_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
         window=cfg["LOGIN_FAILURE_WINDOW"],
         per_minute=cfg["LOGIN_EMAIL_FAILURES_PER_MINUTE"],
+        device=_known_device(email),
     )
 
 
@@ -84,11 +129,13 @@ def login():
                 if not user.active:
                     error, status = "This user is deactivated. Ask an admin to reactivate it.", 403
                 else:
-                    throttle.clear(get_redis(), email, _ip())
+                    throttle.clear(get_redis(), email, _ip(), _known_device(email))
                     user.last_login_at = utcnow()
                     user.save()
                     login_user(user, remember=bool(request.form.get("remember")))
-                    return redirect(_safe_next(request.args.get("next")), code=303)
+                    response = redirect(_safe_next(request.args.get("next")), code=303)
+                    _remember_device(response, email)
+                    return response
             else:
                 lock = _count_failure(email)
                 error = "That email and password don't match." if not lock else _wait_message(lock)
