@@ -13,6 +13,7 @@ from webapp import db as dbmod
 def settings() -> dict:
     """Load and check the settings once per worker process, then bind DB and keyring."""
     loaded = cfg.load()
+    cfg.fill_secret_key(loaded)
     cfg.check(loaded)
     dbmod.bind(loaded["DATABASE_URL"])
     crypto.configure(loaded["SECRET_KEY"], cfg.old_secret_keys(loaded))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +24,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from webapp.config import SECRET_KEY_FILE, instance_secret_key  # noqa: E402 - after the checkout is importable
 
 
 def fail(message: str) -> None:
@@ -48,12 +50,11 @@ def redis_answers(url: str) -> bool:
 
 
 def persistent_secret(instance: Path) -> str:
-    """Return this demo's SECRET_KEY, generated once so encrypted secrets survive restarts."""
-    path = instance / "demo-secret-key"
-    if not path.is_file():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    """Return this demo's SECRET_KEY: the instance's generated key, so secrets survive restarts."""
+    legacy = instance / "demo-secret-key"  # where earlier demos kept it
+    if legacy.is_file() and not (instance / SECRET_KEY_FILE).exists():
+        legacy.rename(instance / SECRET_KEY_FILE)
+    return instance_secret_key(instance)
 
 
 def wait_for(url: str, seconds: float, procs: subprocess.Popen) -> bool:
@@ -101,8 +102,8 @@ def main(argv: list[str]) -> int:
     env.update(
         {
             "APP_ENV": "demo",
+            "CADENCE_INSTANCE": str(instance),
             "PUBLIC_URL": base,
-            "SECRET_KEY": env.get("SECRET_KEY") or persistent_secret(instance),
             "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'cadence.sqlite3'}",
             "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
             "PYTHONUNBUFFERED": "1",
@@ -169,6 +170,8 @@ def main(argv: list[str]) -> int:
     if not port_free(web_port):
         fail(f"port {web_port} is taken; stop what uses it or set PORT")
 
+    # Only once everything it needs is there, so a refused start leaves no key behind.
+    env["SECRET_KEY"] = env.get("SECRET_KEY") or persistent_secret(instance)
     flask = [str(BIN / "flask"), "--app", "webapp"]
     for step in (
         ["db", "upgrade"],

@@ -83,3 +83,25 @@ def test_media_upload_through_the_page(live_server, page, admin, tmp_path):
     page.get_by_text("Uploaded clip.mp4.").wait_for(timeout=15_000)
     row = page.locator("tbody tr").first
     assert row.get_by_text("720×1280").is_visible() and row.get_by_text("✓ Meets them").is_visible()
+
+
+def test_profile_changes_the_password_and_signs_out_everywhere(live_server, page, member):
+    sign_in(page, live_server, member.email)
+    page.locator(".user-menu").get_by_text("Max Member").click()
+    page.locator(".user-menu").get_by_role("link", name="Profile").click()
+    page.wait_for_url(f"{live_server}/profile")
+    page.get_by_label("Current password").fill("not my password")
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_label("New password again").fill("a brand new passphrase")
+    page.get_by_role("button", name="Change password").click()
+    assert page.get_by_text("That isn't your current password.").is_visible()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("a brand new passphrase")
+    page.get_by_label("New password again").fill("a brand new passphrase")
+    page.get_by_role("button", name="Change password").click()
+    assert page.get_by_text("Your password is changed.").is_visible()
+    page.get_by_role("button", name="Sign out everywhere…").click()
+    assert page.get_by_role("heading", name="Sign out everywhere?").is_visible()
+    page.get_by_role("button", name="Sign out everywhere").click()
+    page.wait_for_url(f"{live_server}/login")
+    assert page.get_by_text("You are signed out on every device").is_visible()

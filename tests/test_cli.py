@@ -98,3 +98,25 @@ def test_secret_rotation_reencrypts_everything(settings, app):
         assert TikTokService.load().client_secret() == "client-secret-1"
         fresh = Account.get_by_id(account.id)
         assert (fresh.access_token(), fresh.refresh_token()) == ("access-1", "refresh-1")
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_demo_seed_is_refused_outside_demo_and_development(app, settings, env, tmp_path):
+    app = create_app({**settings, "APP_ENV": env, "TESTING": False, "INSTANCE": str(tmp_path)})
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "runs only with APP_ENV=demo or development" in result.output
+    with connected():
+        assert User.select().count() == 0
+        assert not TikTokService.load().client_key
+    assert not list(tmp_path.iterdir())  # no demo password kept either
+
+
+def test_demo_seed_works_in_development(app, settings, tmp_path):
+    app = create_app({**settings, "APP_ENV": "development", "INSTANCE": str(tmp_path)})
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    with connected():
+        assert User.by_email("admin@cadence.demo").is_admin
+        assert TikTokService.load().client_key == "sbx_demo_client_key"

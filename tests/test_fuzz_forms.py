@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import accounts_flow as flow
-from tests.conftest import csrf_token, make_user, post_form
+from tests.conftest import PASSWORD, csrf_token, make_user, post_form
 from tests.test_composer import add_video
 from tests.test_composer import form as composer_form
 from webapp.models import (
@@ -40,7 +40,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.timezones import zone_for
-from webapp.validation import email_problem, url_problem
+from webapp.validation import email_problem, password_problem, url_problem
 
 # --- Running the examples ----------------------------------------------------------------------
 
@@ -500,6 +500,59 @@ def test_user_role_and_activation_follow_the_rules(admin_client, admin, db):
 def role_in(before: dict, user_id: int) -> str:
     """Return a user's role in a snapshot."""
     return next(r["role"] for r in before["User"] if r["id"] == user_id)
+
+
+# --- Profile → Change password ------------------------------------------------------------------
+
+NEW_PASSWORDS = st.shared(
+    st.one_of(st.just("a brand new passphrase"), text(min_size=MIN_PASSWORD_LENGTH, max_size=30)),
+    key="new password",
+)
+PASSWORD_CHANGE = {
+    "current_password": st.just(PASSWORD),
+    "new_password": NEW_PASSWORDS,
+    "confirm_password": NEW_PASSWORDS,  # the same draw: a valid form repeats it
+}
+PASSWORD_CHANGE_ODD = {"current_password": st.one_of(st.just("not the password"), HOSTILE)}
+
+
+def test_password_change_changes_only_the_password_or_nothing(member_client, member, app, db):
+    token = csrf_token(member_client, "/profile")
+    original_hash = member.password_hash
+    outcomes = Counter()
+
+    @fuzz(30)  # an accepted one checks and hashes a password (scrypt, ~0.15 s each)
+    @given(form=submissions(PASSWORD_CHANGE, PASSWORD_CHANGE_ODD, breaks=2), csrf=CSRF)
+    def example(form, csrf):
+        User.update(password_hash=original_hash).where(User.id == member.id).execute()
+        app.extensions["redis"].flushdb()  # wrong current passwords are throttled
+        before = rows(User)
+        reply = send(member_client, "/profile", form, token, csrf)
+        outcomes[reply.status_code] += 1
+        new, confirm = first(form, "new_password"), first(form, "confirm_password")
+        acceptable = (
+            csrf == "ok"
+            and not has_nul(form)
+            and first(form, "current_password") == PASSWORD
+            and password_problem(new or "", MIN_PASSWORD_LENGTH) is None
+            and (confirm or "") == (new or "")
+        )
+        assert (reply.status_code == 303) is acceptable, (reply.status_code, form)
+        if not acceptable:
+            assert reply.status_code == 400
+            assert_refused(reply, csrf, 'class="field-error"', form)
+            assert rows(User) == before
+            return
+        after = User.get_by_id(member.id)
+        assert after.check_password(new)
+        changed = {"password_hash", "session_token", "updated_at"}
+        kept = [{k: v for k, v in r.items() if k not in changed} for r in rows(User)["User"]]
+        assert kept == [{k: v for k, v in r.items() if k not in changed} for r in before["User"]]
+        assert member_client.get("/profile").status_code == 200  # this browser stays signed in
+        assert_storable(User)
+
+    example()
+    assert outcomes[303] and outcomes[400]
 
 
 # --- Admin Console → Audit Kit -----------------------------------------------------------------

@@ -40,6 +40,7 @@ ALL_MIGRATIONS = [
     "0003_publishing",
     "0004_audit_kit",
     "0005_public_pages",
+    "0006_session_token",
 ]
 
 
@@ -125,3 +126,29 @@ def test_sqlite_writers_in_two_processes_wait_for_each_other_instead_of_failing(
     assert not errors
     with setup.connection_context():
         assert setup.execute_sql("SELECT n FROM counter").fetchone()[0] == 2
+
+
+def test_session_token_migration_gives_existing_users_distinct_tokens(tmp_path):
+    from playhouse.migrations import Runner
+
+    from webapp.db import MIGRATIONS_DIR
+
+    seen = []
+    for engine, url in _engines(tmp_path):
+        database = dbmod.open_database(url)
+        with database.connection_context():
+            Runner(database, str(MIGRATIONS_DIR)).up("0005_public_pages")
+            marks = ", ".join([database.param] * 7)
+            insert = (
+                'INSERT INTO "user" (created_at, updated_at, email, name, password_hash, role, '  # noqa: S608 - placeholders only
+                "active) VALUES (" + marks + ")"
+            )
+            for email in ("a@example.com", "b@example.com"):
+                row = ("2026-01-01", "2026-01-01", email, "", "x", "member", True)
+                database.execute_sql(insert, row)
+        assert dbmod.migrate(database)[0] == "0006_session_token", engine
+        with database.connection_context():
+            tokens = [r[0] for r in database.execute_sql('SELECT session_token FROM "user"')]
+        assert len(set(tokens)) == 2 and all(len(t) >= 32 for t in tokens), engine
+        seen.append(engine)
+    assert seen == ["sqlite", "postgresql"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter as _WerkzeugInteger
 
 from webapp import config as cfg
@@ -14,13 +16,14 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the web app: defaults, then `.env` and the environment, then the config mapping."""
     settings = cfg.load(config)
     try:
+        cfg.fill_secret_key(settings)
         cfg.check(settings)
     except cfg.ConfigError as exc:
         # One line and a non-zero exit for `flask ...`, gunicorn and `make run` alike.
         raise SystemExit(f"Cadence can't start: {exc}") from None
     app = Flask(
         __name__,
-        instance_path=str(cfg.INSTANCE),
+        instance_path=str(settings["INSTANCE"]),
         template_folder=str(cfg.ROOT / "templates"),
         static_folder=str(cfg.ROOT / "static"),
     )
@@ -86,6 +89,8 @@ def _secure_cookies(app: Flask) -> None:
         REMEMBER_COOKIE_SECURE=secure,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        # "Keep me signed in" lasts a month (flask-login's default is a year).
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
         PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
     )
     if app.config.get("PROXY_FIX"):
@@ -93,6 +98,23 @@ def _secure_cookies(app: Flask) -> None:
 
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+    else:
+        _warn_about_unread_forwarding(app)
+
+
+def _warn_about_unread_forwarding(app: Flask) -> None:
+    warned = []  # once per process: the first forwarded request tells the whole story
+
+    @app.before_request
+    def _forwarded_for_without_proxy_fix() -> None:
+        if not warned and "X-Forwarded-For" in request.headers:
+            warned.append(True)
+            app.logger.warning(
+                "Requests carry X-Forwarded-For but PROXY_FIX is 0: every visitor looks like "
+                "the proxy at %s, so the sign-in throttle counts them as one address; set "
+                "PROXY_FIX to the number of trusted proxies in front of Cadence",
+                request.remote_addr,
+            )
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -6,7 +6,9 @@ settings as the web app without building it.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -14,14 +16,18 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("CADENCE_INSTANCE") or ROOT / "instance")
 
-# Known publicly, so usable only where nothing real is at stake (debug, demo, test).
-DEV_SECRET_KEY = "cadence-dev-secret-not-for-production"  # noqa: S105 - refused in production
+# Where a non-production instance keeps the SECRET_KEY it generated for itself.
+SECRET_KEY_FILE = "secret-key"  # noqa: S105 - a file name, not a secret
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, object] = {
     "APP_ENV": "production",  # production | development | demo | test
-    "SECRET_KEY": DEV_SECRET_KEY,
+    # Unset: production refuses to start; elsewhere a key is generated under INSTANCE.
+    "SECRET_KEY": "",
     # Extra secret keys, newest first, still accepted for decrypting secrets during a rotation.
     "OLD_SECRET_KEYS": "",
+    # Folder for this instance's own files (generated secret key, demo login, default SQLite).
+    "INSTANCE": str(INSTANCE),
     "DATABASE_URL": f"sqlite:///{INSTANCE / 'cadence.sqlite3'}",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "MEDIA_ROOT": str(INSTANCE / "media"),
@@ -31,9 +37,13 @@ DEFAULTS: dict[str, object] = {
     "PUBLIC_URL": "",
     "SESSION_COOKIE_SECURE": None,  # None: secure everywhere except debug/demo/test over http
     "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-* headers
+    # Sign-in throttle (webapp/auth/throttle.py): failures for one email from one IP address,
+    # failures from one IP address, both over the window; failures for one email from anywhere
+    # per minute (a rate: the owner waits at most the rest of that minute).
     "LOGIN_MAX_FAILURES_PER_EMAIL": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 20,
     "LOGIN_FAILURE_WINDOW": 900,
+    "LOGIN_EMAIL_FAILURES_PER_MINUTE": 10,
     "MAX_CONTENT_LENGTH": None,
     # Publishing: bytes per FILE_UPLOAD chunk (kept within TikTok's 5,242,880..64,000,000), and
     # how many RQ worker processes `python -m jobs.worker` runs.
@@ -51,6 +61,7 @@ _INT_KEYS = {
     "LOGIN_MAX_FAILURES_PER_EMAIL",
     "LOGIN_MAX_FAILURES_PER_IP",
     "LOGIN_FAILURE_WINDOW",
+    "LOGIN_EMAIL_FAILURES_PER_MINUTE",
     "UPLOAD_CHUNK_BYTES",
     "WORKERS",
 }
@@ -99,7 +110,7 @@ def load(overrides: dict | None = None, env: dict | None = None) -> dict:
 
 
 def is_relaxed(settings: dict) -> bool:
-    """Tell whether this is a non-production run where the dev secret is acceptable."""
+    """Tell whether this is a non-production run (generated secret key, cookies over http)."""
     return settings.get("APP_ENV") in {"development", "demo", "test"} or bool(settings.get("DEBUG"))
 
 
@@ -112,13 +123,51 @@ def behind_tls(settings: dict) -> bool:
     return bool(secure)
 
 
+def instance_secret_key(instance: Path) -> str:
+    """Return the SECRET_KEY kept in instance/, generating it (mode 0600) on first use."""
+    path = Path(instance) / SECRET_KEY_FILE
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole to a private temporary file, then linked into place: a web process
+        # and a worker starting together never read a half-written key or keep two keys.
+        tmp = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48) + "\n")
+            os.link(tmp, path)
+            log.warning(
+                "No SECRET_KEY set: generated one for this instance in %s (kept for later "
+                "starts; set SECRET_KEY to use your own)",
+                path,
+            )
+        except FileExistsError:
+            pass  # another process generated it first; use theirs
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def fill_secret_key(settings: dict) -> None:
+    """Give a non-production run without SECRET_KEY its instance's own generated key."""
+    if not settings.get("SECRET_KEY") and is_relaxed(settings):
+        instance = Path(str(settings["INSTANCE"]))
+        try:
+            settings["SECRET_KEY"] = instance_secret_key(instance)
+        except OSError as exc:
+            raise ConfigError(
+                f"no SECRET_KEY set and none can be kept in {instance}: {exc.strerror}; "
+                "set SECRET_KEY or make that folder writable"
+            ) from None
+
+
 def check(settings: dict) -> None:
-    """Refuse to run with a known secret in production or an unusable mail setting."""
+    """Refuse to run production without a long secret key of its own, or with unusable mail."""
     secret = str(settings.get("SECRET_KEY") or "")
     if not is_relaxed(settings):
-        if not secret or secret == DEV_SECRET_KEY:
+        if not secret:
             raise ConfigError(
-                "SECRET_KEY is unset or the development default; set a long random SECRET_KEY "
+                "SECRET_KEY is unset; set a long random SECRET_KEY "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`) "
                 "or APP_ENV=development for local use"
             )

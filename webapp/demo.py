@@ -17,6 +17,8 @@ DEMO_EMAIL = "admin@cadence.demo"
 # The sandbox's default app credentials (sandbox/README.md); only meaningful against the sandbox.
 SANDBOX_CLIENT_KEY = "sbx_demo_client_key"
 SANDBOX_CLIENT_SECRET = "sbx_demo_client_secret"  # noqa: S105 - public sandbox value
+# The seed writes the values above, which anyone can read here; never into a real installation.
+SEED_ENVS = ("demo", "development")
 
 # (file name, ffmpeg arguments that make it); everything else comes from probing the result.
 SAMPLES = [
@@ -67,6 +69,11 @@ def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
     from webapp.people import create_user
 
     app = current_app
+    if app.config.get("APP_ENV") not in SEED_ENVS:
+        raise click.ClickException(
+            "demo seed adds an admin with a known email and the public sandbox secret, so it "
+            f"runs only with APP_ENV=demo or development (APP_ENV is {app.config.get('APP_ENV')})"
+        )
     password = demo_password(Path(app.instance_path))
     media_root = Path(app.config["MEDIA_ROOT"])
     with connected():

@@ -26,12 +26,14 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
+    def _load_user(session_token: str):
         from webapp.models import User
 
-        if not user_id.isdigit():
+        # Cookies carry the user's current session token, never the id: a rotated token
+        # (sign-out, password change, "Sign out everywhere", deactivation) ends them all.
+        if not session_token:
             return None
-        user = User.get_or_none(User.id == int(user_id))
+        user = User.get_or_none(User.session_token == session_token)
         # A deactivated user is signed out on their next request.
         return user if user is not None and user.active else None
 

@@ -55,4 +55,7 @@ def set_active(user: User, active: bool, *, acting: User | None = None) -> None:
             if _is_last_admin(user):
                 raise RuleError(f"{user.email} is the last admin and can't be deactivated.")
         user.active = active
-        user.save()
+        if not active:
+            user.rotate_session_token()  # saves; a reactivated user signs in afresh
+        else:
+            user.save()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import peewee as pw
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -9,6 +11,11 @@ from webapp.models.base import TimestampedModel
 
 ROLES = ("admin", "member")
 MIN_PASSWORD_LENGTH = 10
+
+
+def new_session_token() -> str:
+    """Return a fresh random session token."""
+    return secrets.token_urlsafe(32)
 
 
 class User(TimestampedModel):
@@ -21,6 +28,8 @@ class User(TimestampedModel):
     active = pw.BooleanField(default=True)
     timezone = pw.CharField(max_length=64, null=True)
     last_login_at = pw.DateTimeField(null=True)
+    # What session and remember-me cookies carry instead of the id: changing it ends them all.
+    session_token = pw.CharField(max_length=64, unique=True, default=new_session_token)
 
     # flask-login's protocol, written out so models import without Flask.
     is_authenticated = True
@@ -32,8 +41,13 @@ class User(TimestampedModel):
         return bool(self.active)
 
     def get_id(self) -> str:
-        """Return the id flask-login keeps in the session."""
-        return str(self.id)
+        """Return what flask-login keeps in the session and remember-me cookies."""
+        return self.session_token
+
+    def rotate_session_token(self) -> None:
+        """End every session and remember-me cookie of this user, on every device."""
+        self.session_token = new_session_token()
+        self.save()
 
     @property
     def is_admin(self) -> bool:
@@ -46,8 +60,9 @@ class User(TimestampedModel):
         return self.name or self.email
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of password."""
+        """Store a salted hash of password; sessions signed in with the old one end on save."""
         self.password_hash = generate_password_hash(password)
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         """Tell whether password matches the stored hash."""
