@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from redis import Redis
 from rq import Queue, Worker
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import DeserializationError, NoSuchJobError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -54,6 +54,15 @@ def fetch(job_id: str, connection: Redis) -> Job:
     return Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
 
 
+def readable(job: Job) -> bool:
+    """Tell whether job's payload and meta are JSON (RQ marks meta it couldn't load)."""
+    try:
+        job.func_name  # noqa: B018 - decodes the payload
+    except DeserializationError:
+        return False
+    return "unserialized" not in job.meta
+
+
 def id_only_problem(value: object) -> str | None:
     """Say why value can't be a job argument (None when it can): ids and plain text only."""
     # bool is an int; JSON keeps it, but no job takes one, so it is refused as a likely mistake.
@@ -85,6 +94,11 @@ def enqueue(
     try:
         existing = fetch(job_id, connection)
     except NoSuchJobError:
+        existing = None
+    if existing is not None and not readable(existing):
+        # A pickle from before the switch to JSON (or planted): RQ would keep its fields under
+        # the new job's, so it goes entirely.
+        existing.delete()
         existing = None
     if existing is not None and existing.get_status(refresh=True) in {
         "queued",

@@ -201,3 +201,17 @@ def test_rq_pickle_serializer_is_gone_enqueue_refuses_anything_but_ids(app, argu
 def test_enqueue_refuses_keywords_that_would_reach_the_job(app):
     with pytest.raises(TypeError, match="takes no when"):
         jobs.enqueue(app.extensions["redis"], ping, job_id="kw", when=dt.datetime(2026, 1, 1))
+
+
+def test_rq_pickle_serializer_is_gone_a_pickled_job_under_a_reused_id_is_replaced(
+    app, settings, admin, tmp_path
+):
+    # What Redis holds after an upgrade from the pickle days, or after someone planted it.
+    r = app.extensions["redis"]
+    marker = tmp_path / "reused-unpickled"
+    _plant_job(r, "ping-reused", _planted_pickle(marker), status="failed", queued=False)
+    jobs.enqueue(r, ping, job_id="ping-reused")
+    assert r.hget("rq:job:ping-reused", "meta") is None
+    assert run_worker_burst(settings).returncode == 0
+    assert jobs.fetch("ping-reused", r).return_value() == {"users": 1}
+    assert not marker.exists()
