@@ -1176,6 +1176,37 @@ def test_odd_composer_values_are_refused_with_a_reason(admin_client, world, db):
     assert admin_client.get("/compose/", query_string=odd).status_code == 200
 
 
+@pytest.mark.parametrize("service", [("inbox", True), ("direct_post", True)], ids=lambda s: s[0])
+@pytest.mark.parametrize("action", ["post_now", "schedule", "save_draft"])
+def test_a_caption_changed_without_a_word_is_refused_instead(
+    admin_client, world, db, service, action
+):
+    # The fuzz example that once passed with a 303 on PostgreSQL: 10,001 characters, "Post now",
+    # Share Type "Upload as draft"; the caption was stored cut to 10,000.
+    _reset_composer(world, None, service)
+    before = rows(*POST_MODELS)
+    caption = "x" * 10_001
+    data = _crafted(world, caption=caption, action=action, schedule_at=None)
+    if action == "schedule":
+        data["schedule_at"] = _resolve(world, {"schedule_at": "@in:90"})["schedule_at"][0]
+    reply = send(admin_client, "/compose/", data, world.token)
+    assert reply.status_code == 422
+    assert "The caption is too long to save (10,000 at most)." in reply.get_data(as_text=True)
+    assert rows(*POST_MODELS) == before
+    check = send(admin_client, "/compose/check", data, world.token)
+    assert "The caption is too long to save (10,000 at most)." in check.get_data(as_text=True)
+
+
+def test_a_caption_of_exactly_the_kept_length_is_stored_as_typed(admin_client, world, db):
+    _reset_composer(world, None, ("inbox", True))
+    known = [p.id for p in Post.select()]
+    caption = "é" * 9_999 + "😀"
+    reply = send(admin_client, "/compose/", _crafted(world, caption=caption), world.token)
+    assert reply.status_code == 303
+    (post,) = Post.select().where(Post.id.not_in(known))
+    assert post.caption == caption
+
+
 COMPOSER_DROPPED = [  # (changes, the saved cover and privacy level)
     ({"post_id": "9" * 25}, (None, "PUBLIC_TO_EVERYONE")),  # no such post: a new one
     ({"cover_timestamp_ms": "9" * 30}, (None, "PUBLIC_TO_EVERYONE")),
