@@ -1225,3 +1225,53 @@ def test_odd_composer_values_that_cant_be_stored_are_dropped(admin_client, world
         (post,) = Post.select().where(Post.id.not_in(known))
         assert (post.cover_timestamp_ms, post.targets.get().privacy_level) == (cover, privacy)
         assert_storable(*POST_MODELS)
+
+
+# Every length-limited text field: at its limit it is stored exactly as typed (multi-byte
+# characters included); one character more is refused and nothing is saved, never cut.
+LIMITED_TEXT = [  # (page, base form, field, limit, model)
+    ("/admin/settings", {"timezone": "UTC", "app_name": "A"}, "app_name", 80, AppSettings),
+    (
+        "/admin/settings",
+        {"timezone": "UTC", "app_name": "A"},
+        "service_description",
+        20_000,
+        AppSettings,
+    ),
+    ("/admin/settings", {"timezone": "UTC", "app_name": "A"}, "privacy_text", 50_000, AppSettings),
+    ("/admin/settings", {"timezone": "UTC", "app_name": "A"}, "terms_text", 50_000, AppSettings),
+    ("/admin/audit-kit", AUDIT_FORM, "full_name", 120, AuditKit),
+    ("/admin/audit-kit", AUDIT_FORM, "org_name", 160, AuditKit),
+    ("/admin/audit-kit", AUDIT_FORM, "app_id", 64, AuditKit),
+    ("/admin/audit-kit", AUDIT_FORM, "org_description", 4_000, AuditKit),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "name", "limit", "model"), LIMITED_TEXT, ids=[t[2] for t in LIMITED_TEXT]
+)
+def test_text_fields_are_stored_as_typed_or_refused_never_cut(
+    admin_client, db, path, base, name, limit, model
+):
+    _reset_audit_kit()
+    typed = ("é😀 " * limit)[: limit - 1] + "x"
+    assert post_form(admin_client, path, {**base, name: typed}).status_code == 303
+    assert getattr(model.load(), name) == typed
+    before = rows(model)
+    reply = post_form(admin_client, path, {**base, name: typed + "y"})
+    assert reply.status_code == 400
+    assert "Nothing was saved" in reply.get_data(as_text=True)
+    assert rows(model) == before
+
+
+def test_a_user_name_is_stored_as_typed_or_refused_never_cut(admin_client, db):
+    typed = ("é😀 " * 120)[:119] + "x"
+    data = {"email": "named@example.com", "role": "member", "password": "long enough pw"}
+    assert post_form(admin_client, "/admin/users", {**data, "name": typed}).status_code == 303
+    assert User.get(User.email == "named@example.com").name == typed
+    before = rows(User)
+    reply = post_form(
+        admin_client, "/admin/users", {**data, "email": "x@example.com", "name": typed + "y"}
+    )
+    assert reply.status_code == 400
+    assert rows(User) == before
