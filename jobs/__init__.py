@@ -30,12 +30,12 @@ def queue(connection: Redis) -> Queue:
     return Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)
 
 
-def worker(connection: Redis) -> Worker:
-    """Return an RQ worker for Cadence's queue."""
+def new_worker(connection: Redis) -> Worker:
+    """Return an RQ worker for Cadence's queue (not named worker: jobs.worker is the module)."""
     return Worker([QUEUE_NAME], connection=connection, serializer=SERIALIZER)
 
 
-def workers(connection: Redis) -> list[Worker]:
+def all_workers(connection: Redis) -> list[Worker]:
     """Return every registered RQ worker."""
     return Worker.all(connection=connection, serializer=SERIALIZER)
 

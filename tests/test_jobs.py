@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import datetime as dt
 import html
@@ -11,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import pytest
 import redis as redis_lib
@@ -215,3 +217,14 @@ def test_rq_pickle_serializer_is_gone_a_pickled_job_under_a_reused_id_is_replace
     assert run_worker_burst(settings).returncode == 0
     assert jobs.fetch("ping-reused", r).return_value() == {"users": 1}
     assert not marker.exists()
+
+
+def test_no_helper_of_jobs_is_shadowed_by_a_submodule():
+    # `import jobs.worker` binds jobs.worker to the module, hiding a helper of that name.
+    package = Path(jobs.__file__).parent
+    helpers = {
+        node.name
+        for node in ast.parse((package / "__init__.py").read_text()).body
+        if isinstance(node, ast.FunctionDef)
+    }
+    assert helpers & {path.stem for path in package.glob("*.py")} == set()

@@ -68,7 +68,7 @@ def queue():
     ping_id = request.args.get("ping")
     return render_template(
         "admin/queue.html",
-        workers=jobs.workers(r),
+        workers=jobs.all_workers(r),
         queued=q.count,
         scheduled=ScheduledJobRegistry(queue=q).count,
         failed=FailedJobRegistry(queue=q).count,
