@@ -68,5 +68,6 @@ def check_upcoming() -> dict:
             .distinct()
         )
         for row in accounts:
-            results[row.id] = check_account(row.id, client=client, redis=redis).message
+            # JSON object keys are text; say so here rather than let the result change in Redis.
+            results[str(row.id)] = check_account(row.id, client=client, redis=redis).message
     return results

@@ -47,11 +47,9 @@ class Promoter:
     LOCK_SECONDS = 5
 
     def __init__(self, connection: Redis):
-        from rq.scheduler import RQScheduler
-
         self.connection = connection
-        self.scheduler = RQScheduler([jobs.QUEUE_NAME], connection=connection, interval=1)
-        self.lock_key = RQScheduler.get_locking_key(jobs.QUEUE_NAME)
+        self.scheduler = jobs.scheduler(connection, interval=1)
+        self.lock_key = self.scheduler.get_locking_key(jobs.QUEUE_NAME)
 
     def step(self) -> bool:
         """Take or refresh the lock; promote due jobs when it is ours; tell whether it is."""

@@ -22,7 +22,6 @@ import peewee as pw
 from redis import Redis
 from redis.exceptions import LockError, RedisError
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
 
 import jobs
 from jobs import context
@@ -668,7 +667,7 @@ def check_status(target_id: int) -> str:
 def _job_alive(redis: Redis, job_id: str) -> str:
     """Return the job's status, or '' when Redis doesn't know it."""
     try:
-        return Job.fetch(job_id, connection=redis).get_status(refresh=True) or ""
+        return jobs.fetch(job_id, redis).get_status(refresh=True) or ""
     except NoSuchJobError:
         return ""
 

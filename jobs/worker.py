@@ -12,9 +12,9 @@ import signal
 import sys
 
 from redis import Redis
-from rq import Worker
 
-from jobs import QUEUE_NAME, context
+import jobs
+from jobs import context
 from webapp.config import ConfigError
 
 
@@ -29,7 +29,7 @@ def _preload() -> None:
 def _work(redis_url: str, burst: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     connection = Redis.from_url(redis_url)
-    worker = Worker([QUEUE_NAME], connection=connection)
+    worker = jobs.new_worker(connection)
     if burst:
         # Drain what is due now (promoting due scheduled jobs once), then exit.
         from jobs.periodic import Promoter

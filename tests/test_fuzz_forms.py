@@ -1229,6 +1229,37 @@ def test_odd_composer_values_are_refused_with_a_reason(admin_client, world, db):
     assert admin_client.get("/compose/", query_string=odd).status_code == 200
 
 
+@pytest.mark.parametrize("service", [("inbox", True), ("direct_post", True)], ids=lambda s: s[0])
+@pytest.mark.parametrize("action", ["post_now", "schedule", "save_draft"])
+def test_a_caption_changed_without_a_word_is_refused_instead(
+    admin_client, world, db, service, action
+):
+    # The fuzz example that once passed with a 303 on PostgreSQL: 10,001 characters, "Post now",
+    # Share Type "Upload as draft"; the caption was stored cut to 10,000.
+    _reset_composer(world, None, service)
+    before = rows(*POST_MODELS)
+    caption = "x" * 10_001
+    data = _crafted(world, caption=caption, action=action, schedule_at=None)
+    if action == "schedule":
+        data["schedule_at"] = _resolve(world, {"schedule_at": "@in:90"})["schedule_at"][0]
+    reply = send(admin_client, "/compose/", data, world.token)
+    assert reply.status_code == 422
+    assert "The caption is too long to save (10,000 at most)." in reply.get_data(as_text=True)
+    assert rows(*POST_MODELS) == before
+    check = send(admin_client, "/compose/check", data, world.token)
+    assert "The caption is too long to save (10,000 at most)." in check.get_data(as_text=True)
+
+
+def test_a_caption_of_exactly_the_kept_length_is_stored_as_typed(admin_client, world, db):
+    _reset_composer(world, None, ("inbox", True))
+    known = [p.id for p in Post.select()]
+    caption = "é" * 9_999 + "😀"
+    reply = send(admin_client, "/compose/", _crafted(world, caption=caption), world.token)
+    assert reply.status_code == 303
+    (post,) = Post.select().where(Post.id.not_in(known))
+    assert post.caption == caption
+
+
 COMPOSER_DROPPED = [  # (changes, the saved cover and privacy level)
     ({"post_id": "9" * 25}, (None, "PUBLIC_TO_EVERYONE")),  # no such post: a new one
     ({"cover_timestamp_ms": "9" * 30}, (None, "PUBLIC_TO_EVERYONE")),
@@ -1247,3 +1278,53 @@ def test_odd_composer_values_that_cant_be_stored_are_dropped(admin_client, world
         (post,) = Post.select().where(Post.id.not_in(known))
         assert (post.cover_timestamp_ms, post.targets.get().privacy_level) == (cover, privacy)
         assert_storable(*POST_MODELS)
+
+
+# Every length-limited text field: at its limit it is stored exactly as typed (multi-byte
+# characters included); one character more is refused and nothing is saved, never cut.
+LIMITED_TEXT = [  # (page, base form, field, limit, model)
+    ("/admin/settings", {"timezone": "UTC", "app_name": "A"}, "app_name", 80, AppSettings),
+    (
+        "/admin/settings",
+        {"timezone": "UTC", "app_name": "A"},
+        "service_description",
+        20_000,
+        AppSettings,
+    ),
+    ("/admin/settings", {"timezone": "UTC", "app_name": "A"}, "privacy_text", 50_000, AppSettings),
+    ("/admin/settings", {"timezone": "UTC", "app_name": "A"}, "terms_text", 50_000, AppSettings),
+    ("/admin/audit-kit", AUDIT_FORM, "full_name", 120, AuditKit),
+    ("/admin/audit-kit", AUDIT_FORM, "org_name", 160, AuditKit),
+    ("/admin/audit-kit", AUDIT_FORM, "app_id", 64, AuditKit),
+    ("/admin/audit-kit", AUDIT_FORM, "org_description", 4_000, AuditKit),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "base", "name", "limit", "model"), LIMITED_TEXT, ids=[t[2] for t in LIMITED_TEXT]
+)
+def test_text_fields_are_stored_as_typed_or_refused_never_cut(
+    admin_client, db, path, base, name, limit, model
+):
+    _reset_audit_kit()
+    typed = ("é😀 " * limit)[: limit - 1] + "x"
+    assert post_form(admin_client, path, {**base, name: typed}).status_code == 303
+    assert getattr(model.load(), name) == typed
+    before = rows(model)
+    reply = post_form(admin_client, path, {**base, name: typed + "y"})
+    assert reply.status_code == 400
+    assert "Nothing was saved" in reply.get_data(as_text=True)
+    assert rows(model) == before
+
+
+def test_a_user_name_is_stored_as_typed_or_refused_never_cut(admin_client, db):
+    typed = ("é😀 " * 120)[:119] + "x"
+    data = {"email": "named@example.com", "role": "member", "password": "long enough pw"}
+    assert post_form(admin_client, "/admin/users", {**data, "name": typed}).status_code == 303
+    assert User.get(User.email == "named@example.com").name == typed
+    before = rows(User)
+    reply = post_form(
+        admin_client, "/admin/users", {**data, "email": "x@example.com", "name": typed + "y"}
+    )
+    assert reply.status_code == 400
+    assert rows(User) == before

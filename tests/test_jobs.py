@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import ast
+import base64
+import datetime as dt
+import html
+import json
 import os
+import pickle
 import subprocess
 import sys
+import zlib
+from pathlib import Path
 
+import pytest
 import redis as redis_lib
-from rq.job import Job
 
 import jobs
 from jobs.health import ping
@@ -41,7 +49,7 @@ def test_a_worker_runs_the_job_against_the_database(app, settings, admin):
     job = jobs.enqueue(r, ping, job_id="ping-1")
     result = run_worker_burst(settings)
     assert result.returncode == 0, result.stderr
-    job = Job.fetch("ping-1", connection=r)
+    job = jobs.fetch("ping-1", r)
     assert job.get_status() == "finished"
     assert job.return_value() == {"users": 1}
 
@@ -91,3 +99,132 @@ def test_a_killed_promoters_lock_lapses_within_seconds(settings):
     assert 0 < connection.ttl(holder.lock_key) <= Promoter.LOCK_SECONDS
     connection.expire(holder.lock_key, 0)  # what those seconds do
     assert standby.step()
+
+
+# --- RQ's JSON serializer: a pickle planted in Redis is never loaded (issue 13, item 14) ---------
+
+
+class _Planted:
+    """What an attacker who can write to Redis pickles: loading it creates a file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _planted_pickle(marker) -> bytes:
+    payload = pickle.dumps(_Planted(marker))
+    # The payload is live: whoever unpickles it creates the marker (checked on a decoy path).
+    decoy = f"{marker}.decoy"
+    pickle.loads(pickle.dumps(_Planted(decoy))).close()  # noqa: S301 - the decoy, on purpose
+    assert os.path.exists(decoy)
+    os.remove(decoy)
+    return payload
+
+
+def _plant_job(r, job_id: str, payload: bytes, *, status: str, queued: bool) -> None:
+    """Write an RQ job hash by hand, as someone with access to Redis would."""
+    now = "2026-01-01T00:00:00.000000Z"
+    r.hset(
+        f"rq:job:{job_id}",
+        mapping={
+            "data": zlib.compress(payload),
+            "meta": payload,
+            "result": payload,  # RQ's older place for a return value
+            "origin": jobs.QUEUE_NAME,
+            "status": status,
+            "created_at": now,
+            "enqueued_at": now,
+            "description": "planted",
+        },
+    )
+    if queued:
+        r.sadd("rq:queues", f"rq:queue:{jobs.QUEUE_NAME}")
+        r.rpush(f"rq:queue:{jobs.QUEUE_NAME}", job_id)
+
+
+def test_rq_pickle_serializer_is_gone_a_planted_job_is_never_unpickled_by_a_worker(
+    app, settings, admin, tmp_path
+):
+    r = app.extensions["redis"]
+    marker = tmp_path / "worker-unpickled"
+    _plant_job(r, "planted-1", _planted_pickle(marker), status="queued", queued=True)
+    jobs.enqueue(r, ping, job_id="ping-after")  # the worker carries on after the planted job
+    result = run_worker_burst(settings)
+    assert result.returncode == 0, result.stderr
+    assert not marker.exists()
+    assert jobs.fetch("planted-1", r).get_status() == "failed"
+    assert jobs.fetch("ping-after", r).return_value() == {"users": 1}
+
+
+def test_rq_pickle_serializer_is_gone_the_queue_page_never_unpickles_a_result(
+    admin_client, app, tmp_path
+):
+    r = app.extensions["redis"]
+    marker = tmp_path / "web-unpickled"
+    payload = _planted_pickle(marker)
+    _plant_job(r, "health-ping-1", payload, status="finished", queued=False)
+    r.xadd(
+        "rq:results:health-ping-1",
+        {"type": 1, "return_value": base64.b64encode(payload), "worker_name": "w"},
+    )
+    for url in ("/admin/queue?ping=health-ping-1", "/admin/queue/ping/health-ping-1"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        body = html.unescape(response.get_data(as_text=True))
+        assert "The test job's answer can't be shown." in body
+        assert "isn't JSON, so Cadence didn't read it" in body
+    assert not marker.exists()
+
+
+def test_rq_pickle_serializer_is_gone_jobs_are_stored_as_json(app, settings, admin):
+    r = app.extensions["redis"]
+    jobs.enqueue(r, ping, job_id="ping-json")
+    assert json.loads(zlib.decompress(r.hget("rq:job:ping-json", "data")))[0] == "jobs.health.ping"
+    assert run_worker_burst(settings).returncode == 0
+    ((_id, stored),) = r.xrevrange("rq:results:ping-json", count=1)
+    assert json.loads(base64.b64decode(stored[b"return_value"])) == {"users": 1}
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [dt.datetime(2026, 1, 1), 1.5, True, None, (1, 2), [1], {"id": 1}, b"1", object()],
+    ids=repr,
+)
+def test_rq_pickle_serializer_is_gone_enqueue_refuses_anything_but_ids(app, argument):
+    r = app.extensions["redis"]
+    with pytest.raises(TypeError, match="job arguments must be ids"):
+        jobs.enqueue(r, ping, argument, job_id="not-an-id")
+    assert r.exists("rq:job:not-an-id") == 0
+
+
+def test_enqueue_refuses_keywords_that_would_reach_the_job(app):
+    with pytest.raises(TypeError, match="takes no when"):
+        jobs.enqueue(app.extensions["redis"], ping, job_id="kw", when=dt.datetime(2026, 1, 1))
+
+
+def test_rq_pickle_serializer_is_gone_a_pickled_job_under_a_reused_id_is_replaced(
+    app, settings, admin, tmp_path
+):
+    # What Redis holds after an upgrade from the pickle days, or after someone planted it.
+    r = app.extensions["redis"]
+    marker = tmp_path / "reused-unpickled"
+    _plant_job(r, "ping-reused", _planted_pickle(marker), status="failed", queued=False)
+    jobs.enqueue(r, ping, job_id="ping-reused")
+    assert r.hget("rq:job:ping-reused", "meta") is None
+    assert run_worker_burst(settings).returncode == 0
+    assert jobs.fetch("ping-reused", r).return_value() == {"users": 1}
+    assert not marker.exists()
+
+
+def test_no_helper_of_jobs_is_shadowed_by_a_submodule():
+    # `import jobs.worker` binds jobs.worker to the module, hiding a helper of that name.
+    package = Path(jobs.__file__).parent
+    helpers = {
+        node.name
+        for node in ast.parse((package / "__init__.py").read_text()).body
+        if isinstance(node, ast.FunctionDef)
+    }
+    assert helpers & {path.stem for path in package.glob("*.py")} == set()

@@ -19,7 +19,6 @@ import requests
 from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 import jobs
@@ -443,7 +442,7 @@ def test_429_at_init_waits_out_the_window_without_a_second_post(
     target = PostTarget.get_by_id(target.id)
     assert target.status == "publishing" and target.phase == "checking"
     assert target.attempts == 1 and target.publish_id is None
-    job = Job.fetch(publishing.publish_job_id(target), connection=app.extensions["redis"])
+    job = jobs.fetch(publishing.publish_job_id(target), app.extensions["redis"])
     assert job.get_status() == "scheduled"  # about a minute later
     assert accepted_inits(sandbox) == []
     assert drive(target.id).status == "published"
@@ -863,7 +862,7 @@ def test_editing_a_scheduled_post_moves_its_job(admin_client, maya, admin, job_s
     assert admin_client.post("/compose/", data=data).status_code == 303
     redis = app.extensions["redis"]
     old = PostTarget.get()
-    assert Job.fetch(publishing.publish_job_id(old), connection=redis).get_status() == "scheduled"
+    assert jobs.fetch(publishing.publish_job_id(old), redis).get_status() == "scheduled"
     later = utcnow() + 2 * publishing.UNCONFIRMED_AFTER
     edit = {**data, "post_id": str(old.post_id), "caption": "Later, edited"}
     edit["schedule_at"] = later.strftime("%Y-%m-%dT%H:%M")
@@ -873,7 +872,7 @@ def test_editing_a_scheduled_post_moves_its_job(admin_client, maya, admin, job_s
     assert new.post_id == old.post_id
     registry = ScheduledJobRegistry(queue=jobs.queue(redis))
     assert registry.get_job_ids() == [publishing.publish_job_id(new)]  # one job, not two
-    job = Job.fetch(publishing.publish_job_id(new), connection=redis)
+    job = jobs.fetch(publishing.publish_job_id(new), redis)
     due = registry.get_scheduled_time(job).replace(tzinfo=None)
     assert due == later.replace(second=0) - publishing.LEAD
 

@@ -21,7 +21,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-__all__ = ["UnsafeURL", "address_problem", "safe_get"]
+__all__ = ["FetchError", "UnsafeURL", "address_problem", "safe_get"]
+
+# What a guarded fetch raises when the server doesn't answer, so callers need no HTTP client.
+FetchError = requests.RequestException
 
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits (NAT64, RFC 6052 and 8215).
 _EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))

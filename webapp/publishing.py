@@ -223,8 +223,10 @@ def schedule(post: Post, redis: redis_lib.Redis) -> int:
 
 def drop_job(redis: redis_lib.Redis, job_id: str) -> None:
     """Remove a queued or scheduled job (it is gone from Redis afterwards)."""
+    from jobs import fetch
+
     try:
-        job = Job.fetch(job_id, connection=redis)
+        job = fetch(job_id, redis)
     except NoSuchJobError:
         return
     if job.get_status(refresh=False) != "started":

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 from flask import abort, redirect, render_template, request, url_for
-from rq import Worker
 from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 import jobs
@@ -20,6 +19,21 @@ from webapp.htmx import wants_partial
 # A ping nobody picks up within this many seconds means no worker is listening.
 PING_PATIENCE = 10
 PING_ID = re.compile(r"health-ping-[0-9]+")
+UNREADABLE_ANSWER = {
+    "users": None,
+    "note": "Its result in Redis isn't JSON, so Cadence didn't read it (it never unpickles).",
+}
+
+
+def _answer(job) -> dict:
+    """Read a finished ping's result as JSON only: the user count, or a note saying why not."""
+    try:
+        value = job.return_value()
+    except ValueError:  # not UTF-8 / base64 / JSON: a pickle from an old version, or planted
+        return UNREADABLE_ANSWER
+    if isinstance(value, dict) and type(value.get("users")) is int:
+        return {"users": value["users"], "note": ""}
+    return {"users": None, "note": f"It answered {json.dumps(value)[:200]}, not a user count."}
 
 
 def _ping_state(job_id: str) -> dict:
@@ -27,9 +41,11 @@ def _ping_state(job_id: str) -> dict:
     if not PING_ID.fullmatch(job_id):
         abort(404)  # also what rq refuses as an id (it raises on characters it doesn't allow)
     try:
-        job = Job.fetch(job_id, connection=get_redis())
+        job = jobs.fetch(job_id, get_redis())
     except NoSuchJobError:
         abort(404)
+    except ValueError:  # a job hash RQ itself can't parse (a status or date it doesn't know)
+        return {"job_id": job_id, "state": "unreadable", "waited": 0, **UNREADABLE_ANSWER}
     waited = int(time.time() - job.enqueued_at.timestamp()) if job.enqueued_at else 0
     status = job.get_status(refresh=True)
     if status == "finished":
@@ -40,7 +56,8 @@ def _ping_state(job_id: str) -> dict:
         state = "nobody"
     else:
         state = "waiting"
-    return {"job": job, "state": state, "waited": waited}
+    found = {"job_id": job.id, "state": state, "waited": waited, "users": None, "note": ""}
+    return {**found, **_answer(job)} if state == "answered" else found
 
 
 @bp.route("/queue")
@@ -51,7 +68,7 @@ def queue():
     ping_id = request.args.get("ping")
     return render_template(
         "admin/queue.html",
-        workers=Worker.all(connection=r),
+        workers=jobs.all_workers(r),
         queued=q.count,
         scheduled=ScheduledJobRegistry(queue=q).count,
         failed=FailedJobRegistry(queue=q).count,

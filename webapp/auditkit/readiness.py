@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import requests
-
 from webapp import netguard
 
 TIMEOUT = (3, 3)
@@ -33,7 +31,7 @@ def probe(url: str, *, allow_private: bool = False) -> str:
         response.close()
     except netguard.UnsafeURL as exc:
         return str(exc)
-    except requests.RequestException as exc:
+    except netguard.FetchError as exc:
         return f"no answer ({type(exc).__name__})"
     if response.status_code >= 400:
         return f"answers HTTP {response.status_code}"

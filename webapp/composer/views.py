@@ -101,6 +101,9 @@ def compose(data: ComposerInput) -> dict:
         errors.append("One of the chosen accounts isn't yours or is disconnected. Choose again.")
     if media_problem:
         errors.append(media_problem)
+    # Whatever the share type or action (an "Upload as draft" video sends no caption to TikTok,
+    # so TikTok's limit doesn't apply): text past what Cadence keeps is refused, never cut.
+    errors += data.too_long
     client = client_for(service, current_app.config) if service.is_configured else None
     panels: list[tuple[Account, Decision]] = []
     for account_id in data.account_ids:
