@@ -167,6 +167,8 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
     slow = SlowPaths(app)
     sign_in(page, live_server, admin.email)
+    covers = []
+    page.on("request", lambda r: "/compose/cover/" in r.url and covers.append(r.url))
     page.goto(f"{live_server}/compose/")
     panel = page.locator(f"#panel-{account.id}")
     caption = "Spring drop, first look 😀 #newin"
@@ -199,6 +201,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     expect(page.get_by_role("button", name="Post now")).to_be_enabled()
     assert page.locator("input[name=cover_timestamp_ms]").nth(2).is_checked()
     assert page.get_by_label("Caption").input_value() == caption
+    assert len(covers) == 1  # every later check kept the picker instead of loading it again
 
     page.get_by_role("button", name="Post now").click()
     page.wait_for_url(f"{live_server}/posts/**")
@@ -211,3 +214,48 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
         True,
     )
     assert (target.brand_organic, target.brand_content, target.allow_duet) == (True, False, False)
+
+
+def test_a_slow_check_keeps_a_photo_posts_title_and_description(
+    live_server, page, app, admin, admin_client, tiktok
+):
+    """Issue 13.1's siblings: the photo title and description (and their counters) survive too."""
+    from pathlib import Path
+
+    from tests.conftest import ffmpeg_image
+    from webapp.models import Media
+    from webapp.tiktok.composer import utf16_len
+
+    flow.connect(admin_client)
+    account = Account.get()
+    photo = Media.create(
+        owner=admin, kind="photo", original_name="look.jpg", stored_name=f"{admin.id}/p.jpg"
+    )
+    ffmpeg_image(Path(app.config["MEDIA_ROOT"]) / photo.stored_name)
+    slow = SlowPaths(app)
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/?post_type=photo")
+    panel = page.locator(f"#panel-{account.id}")
+    title, description = "First look 😀", "Three colours, one jacket. ✨ Link in bio."
+    slow.slow_next("/compose/check", 3.0)
+    page.locator("#media").select_option(str(photo.id))
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill(description)
+    panel.get_by_label("Allow Comment").check()
+    page.wait_for_timeout(3500)
+    settled(page)
+    assert page.get_by_label("Title").input_value() == title
+    assert page.get_by_label("Description").input_value() == description
+    assert page.locator("#caption-counter").inner_text() == f"{utf16_len(title)} / 90"
+    assert page.locator("#description-counter").inner_text() == (f"{utf16_len(description)} / 4000")
+    assert panel.get_by_label("Allow Comment").is_checked()
+    assert page.locator("#media").input_value() == str(photo.id)
+    # Trying the other post type and coming back loses nothing typed.
+    page.get_by_label("Video", exact=True).check()
+    page.get_by_label("Caption").wait_for()
+    settled(page)
+    page.get_by_label("Photos", exact=True).check()
+    page.get_by_label("Description").wait_for()
+    settled(page)
+    assert page.get_by_label("Title").input_value() == title
+    assert page.get_by_label("Description").input_value() == description
