@@ -259,3 +259,35 @@ def test_a_slow_check_keeps_a_photo_posts_title_and_description(
     settled(page)
     assert page.get_by_label("Title").input_value() == title
     assert page.get_by_label("Description").input_value() == description
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_cover_frames_never_cover_the_schedule_button(
+    live_server, page, app, admin, admin_client, tiktok, width
+):
+    """Issue 13.1: at 1280 px the sticky cover-frame grid slid over the Schedule button."""
+    from pathlib import Path
+
+    flow.connect(admin_client)
+    video = add_video(admin, duration_ms=2000)
+    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
+    sign_in(page, live_server, admin.email)
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    page.locator(".cover-frames img").last.wait_for()
+    schedule = page.get_by_role("button", name="Schedule")
+    for y in (0, 300, 600, 3000):  # the preview is sticky: look at every scroll position
+        page.mouse.wheel(0, y)
+        page.wait_for_timeout(150)
+        frames = page.locator(".cover-frames").bounding_box()
+        assert not _overlap(frames, schedule.bounding_box()), y
+        assert not _overlap(frames, page.get_by_role("button", name="Save draft").bounding_box())
