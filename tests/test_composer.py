@@ -412,3 +412,17 @@ def test_the_cover_picker_is_only_for_your_own_videos(admin_client, maya, admin,
     assert admin_client.get(f"/compose/cover/{mine.id}").status_code == 200
     assert admin_client.get(f"/compose/cover/{theirs.id}").status_code == 404
     assert admin_client.get("/compose/cover/999999").status_code == 404
+
+
+def test_the_cover_picker_asks_again_while_the_video_is_being_checked(admin_client, admin):
+    video = add_video(admin)
+    video.status = "checking"  # an upload whose check (and cover frames) hasn't finished
+    video.save()
+    waiting = admin_client.get(f"/compose/cover/{video.id}?chosen=500").get_data(as_text=True)
+    assert 'hx-trigger="load delay:1s"' in waiting and "Loading cover frames" in waiting
+    assert 'name="cover_timestamp_ms" value="500"' in waiting  # the choice is kept meanwhile
+    video.status = "ready"
+    video.save()
+    done = admin_client.get(f"/compose/cover/{video.id}?chosen=500").get_data(as_text=True)
+    assert "hx-trigger" not in done and "Loading cover frames" not in done
+    assert 'name="cover_timestamp_ms" value="500"' in done

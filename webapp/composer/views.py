@@ -299,13 +299,13 @@ def cover(media_id: int):
     if media is None:
         abort(404)
     chosen = request.args.get("chosen", type=int)
-    # cover_frames may answer None while frames are still being made elsewhere: keep polling.
-    frames = cover_frames(media)
+    # Frames may still be in the making (an upload's check job makes them): ask again shortly.
+    pending = media.status == "checking"
     return render_template(
         "composer/_cover_picker.html",
         media=media,
-        cover_frames=frames,
-        pending=frames is None,
+        cover_frames=None if pending else cover_frames(media),
+        pending=pending,
         chosen=chosen,
     )
 
