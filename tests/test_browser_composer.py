@@ -126,3 +126,168 @@ def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready):
         and panel.get_by_label("Allow Stitch").count() == 0
     )
     page.screenshot(path="/tmp/composer-photo.png", full_page=True)
+
+
+class SlowPaths:
+    """WSGI wrapper for tests only: the next request to a path prefix waits, as a slow link or
+    a slow server would make it (production never has this)."""
+
+    def __init__(self, app):
+        self.app, self.wrapped, self.pending = app, app.wsgi_app, {}
+        app.wsgi_app = self
+
+    def slow_next(self, prefix: str, seconds: float) -> None:
+        self.pending[prefix] = seconds
+
+    def __call__(self, environ, start_response):
+        import time
+
+        for prefix, seconds in list(self.pending.items()):
+            if environ.get("PATH_INFO", "").startswith(prefix):
+                del self.pending[prefix]
+                time.sleep(seconds)
+        return self.wrapped(environ, start_response)
+
+
+def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
+    live_server, page, app, admin, admin_client, tiktok
+):
+    """Issue 13.1: choose a video, type and tick while its check is slow; nothing is lost."""
+    from pathlib import Path
+
+    from webapp.models import Post, PostTarget
+    from webapp.tiktok.composer import utf16_len
+
+    service = TikTokService.load()
+    service.audited = True
+    service.save()
+    flow.connect(admin_client)
+    account = Account.get()
+    video = add_video(admin, duration_ms=2000)
+    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
+    slow = SlowPaths(app)
+    sign_in(page, live_server, admin.email)
+    covers = []
+    page.on("request", lambda r: "/compose/cover/" in r.url and covers.append(r.url))
+    page.goto(f"{live_server}/compose/")
+    panel = page.locator(f"#panel-{account.id}")
+    caption = "Spring drop, first look 😀 #newin"
+
+    # The check of the chosen video takes 3 s; its cover frames take 2.5 s more, on their own.
+    slow.slow_next("/compose/check", 3.0)
+    slow.slow_next("/compose/cover/", 2.5)
+    page.locator("#media").select_option(str(video.id))
+    page.get_by_label("Caption").fill(caption)
+    panel.get_by_label("Who can view this video").select_option("PUBLIC_TO_EVERYONE")
+    panel.get_by_label("Allow Comment").check()
+    panel.get_by_label("Disclose post content").check()
+    # The checks that followed answered at once, while the frames were still being made.
+    panel.get_by_label("Your brand").wait_for()
+    assert page.get_by_text("Loading cover frames…").is_visible()
+    page.wait_for_timeout(3500)  # the slow first check has landed (or was dropped) by now
+    settled(page)
+
+    assert page.get_by_label("Caption").input_value() == caption
+    assert page.locator("#caption-counter").inner_text() == f"{utf16_len(caption)} / 2200"
+    assert panel.get_by_label("Who can view this video").input_value() == "PUBLIC_TO_EVERYONE"
+    assert panel.get_by_label("Allow Comment").is_checked()
+    assert panel.get_by_label("Disclose post content").is_checked()
+    assert page.locator("#media").input_value() == str(video.id)
+    # The cover frames arrive by themselves; the chosen one survives later checks.
+    page.locator(".cover-frames img").first.wait_for()
+    page.locator("input[name=cover_timestamp_ms]").nth(2).check()
+    chosen_ms = int(page.locator("input[name=cover_timestamp_ms]").nth(2).get_attribute("value"))
+    panel.get_by_label("Your brand").check()
+    expect(page.get_by_role("button", name="Post now")).to_be_enabled()
+    assert page.locator("input[name=cover_timestamp_ms]").nth(2).is_checked()
+    assert page.get_by_label("Caption").input_value() == caption
+    assert len(covers) == 1  # every later check kept the picker instead of loading it again
+
+    page.get_by_role("button", name="Post now").click()
+    page.wait_for_url(f"{live_server}/posts/**")
+    post = Post.get()
+    target = PostTarget.get()
+    assert (post.caption, post.cover_timestamp_ms) == (caption, chosen_ms)
+    assert (target.privacy_level, target.allow_comment, target.disclose) == (
+        "PUBLIC_TO_EVERYONE",
+        True,
+        True,
+    )
+    assert (target.brand_organic, target.brand_content, target.allow_duet) == (True, False, False)
+
+
+def test_a_slow_check_keeps_a_photo_posts_title_and_description(
+    live_server, page, app, admin, admin_client, tiktok
+):
+    """Issue 13.1's siblings: the photo title and description (and their counters) survive too."""
+    from pathlib import Path
+
+    from tests.conftest import ffmpeg_image
+    from webapp.models import Media
+    from webapp.tiktok.composer import utf16_len
+
+    flow.connect(admin_client)
+    account = Account.get()
+    photo = Media.create(
+        owner=admin, kind="photo", original_name="look.jpg", stored_name=f"{admin.id}/p.jpg"
+    )
+    ffmpeg_image(Path(app.config["MEDIA_ROOT"]) / photo.stored_name)
+    slow = SlowPaths(app)
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/?post_type=photo")
+    panel = page.locator(f"#panel-{account.id}")
+    title, description = "First look 😀", "Three colours, one jacket. ✨ Link in bio."
+    slow.slow_next("/compose/check", 3.0)
+    page.locator("#media").select_option(str(photo.id))
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill(description)
+    panel.get_by_label("Allow Comment").check()
+    page.wait_for_timeout(3500)
+    settled(page)
+    assert page.get_by_label("Title").input_value() == title
+    assert page.get_by_label("Description").input_value() == description
+    assert page.locator("#caption-counter").inner_text() == f"{utf16_len(title)} / 90"
+    assert page.locator("#description-counter").inner_text() == (f"{utf16_len(description)} / 4000")
+    assert panel.get_by_label("Allow Comment").is_checked()
+    assert page.locator("#media").input_value() == str(photo.id)
+    # Trying the other post type and coming back loses nothing typed.
+    page.get_by_label("Video", exact=True).check()
+    page.get_by_label("Caption").wait_for()
+    settled(page)
+    page.get_by_label("Photos", exact=True).check()
+    page.get_by_label("Description").wait_for()
+    settled(page)
+    assert page.get_by_label("Title").input_value() == title
+    assert page.get_by_label("Description").input_value() == description
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_cover_frames_never_cover_the_schedule_button(
+    live_server, page, app, admin, admin_client, tiktok, width
+):
+    """Issue 13.1: at 1280 px the sticky cover-frame grid slid over the Schedule button."""
+    from pathlib import Path
+
+    flow.connect(admin_client)
+    video = add_video(admin, duration_ms=2000)
+    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
+    sign_in(page, live_server, admin.email)
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    page.locator(".cover-frames img").last.wait_for()
+    schedule = page.get_by_role("button", name="Schedule")
+    for y in (0, 300, 600, 3000):  # the preview is sticky: look at every scroll position
+        page.mouse.wheel(0, y)
+        page.wait_for_timeout(150)
+        frames = page.locator(".cover-frames").bounding_box()
+        assert not _overlap(frames, schedule.bounding_box()), y
+        assert not _overlap(frames, page.get_by_role("button", name="Save draft").bounding_box())

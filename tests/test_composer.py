@@ -319,7 +319,12 @@ def test_cover_frames_are_offered_and_the_choice_is_sent(admin_client, maya, fil
     upload(admin_client, (files["good"], "clip.mp4"))
     video = Media.get()
     page = admin_client.get("/compose/", query_string={"accounts": maya.id, "media": video.id})
-    stamps = re.findall(r'name="cover_timestamp_ms" value="(\d+)"', page.get_data(as_text=True))
+    # The page draws a picker that loads its frames on its own (they take seconds to make).
+    html = page.get_data(as_text=True)
+    assert 'name="cover_timestamp_ms" value=' not in html
+    picker = re.search(r'hx-get="(/compose/cover/\d+[^"]*)"', html).group(1)
+    frames = admin_client.get(picker.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    stamps = re.findall(r'name="cover_timestamp_ms" value="(\d+)"', frames.get_data(as_text=True))
     assert len(stamps) == 6 and stamps == sorted(stamps, key=int)
     frame = admin_client.get(f"/media/{video.id}/frame/{stamps[2]}.jpg")
     assert frame.status_code == 200 and frame.data[:3] == b"\xff\xd8\xff"
@@ -351,5 +356,88 @@ def test_photo_description_has_its_own_counter(admin_client, maya, admin):
         },
         headers={"HX-Request": "true"},
     )
-    assert 'id="description-counter" hx-swap-oob="true"' in reply.get_data(as_text=True)
-    assert "6 / 4000" in reply.get_data(as_text=True)
+    html = reply.get_data(as_text=True)
+    part = html.split('<div id="description-part" hx-swap-oob="true"')[1].split("</div>")[0]
+    assert 'id="description-counter"' in part and "6 / 4000" in part
+
+
+def _unkept_inputs(html: str) -> list[str]:
+    """Return the names of inputs in html that are neither hx-preserve nor inside such a part."""
+    from html.parser import HTMLParser
+
+    void = {"input", "img", "br", "hr", "meta", "link", "source"}
+
+    class Walk(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.loose = [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            kept = "hx-preserve" in attrs or any(self.stack)
+            if tag in {"input", "select", "textarea"} and attrs.get("name") and not kept:
+                self.loose.append(attrs["name"])
+            if tag not in void:
+                self.stack.append("hx-preserve" in attrs)
+
+        def handle_endtag(self, tag):
+            if tag not in void and self.stack:
+                self.stack.pop()
+
+    walk = Walk()
+    walk.feed(html)
+    return walk.loose
+
+
+@pytest.mark.parametrize("post_type", ["video", "photo"])
+def test_a_live_check_never_sends_back_what_was_typed(admin_client, maya, admin, post_type):
+    """Issue 13.1: an answer that lands late can't undo typing; it carries no input's value."""
+    video = add_video(admin)
+    token = csrf_token(admin_client, "/compose/")
+    data = form(
+        maya,
+        video,
+        post_type=post_type,
+        caption="Typed while the check was on its way",
+        description="A described carousel",
+        schedule_at="2031-05-04T10:00",
+        cover_timestamp_ms="1500",
+        **{f"a{maya.id}-allow_comment": "on", f"a{maya.id}-disclose": "on"},
+    )
+    reply = admin_client.post(
+        "/compose/check", data=data, headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "Typed while the check" not in html and "A described carousel" not in html
+    assert "2031-05-04T10:00" not in html
+    assert _unkept_inputs(html) == []
+    # What the server decides is still all there, each part swapped by its id.
+    for part in ("panels", "actions", "preview", "caption-counter", "description-part"):
+        assert f'id="{part}" hx-swap-oob="true"' in html, part
+    assert "Your brand" in html
+    # The check never makes cover frames: the picker fetches them by itself.
+    assert 'type="radio" name="cover_timestamp_ms"' not in html
+    if post_type == "video":
+        assert f'hx-get="/compose/cover/{video.id}?chosen=1500"' in html
+
+
+def test_the_cover_picker_is_only_for_your_own_videos(admin_client, maya, admin, member):
+    mine, theirs = add_video(admin), add_video(member)
+    assert admin_client.get(f"/compose/cover/{mine.id}").status_code == 200
+    assert admin_client.get(f"/compose/cover/{theirs.id}").status_code == 404
+    assert admin_client.get("/compose/cover/999999").status_code == 404
+
+
+def test_the_cover_picker_asks_again_while_the_video_is_being_checked(admin_client, admin):
+    video = add_video(admin)
+    video.status = "checking"  # an upload whose check (and cover frames) hasn't finished
+    video.save()
+    waiting = admin_client.get(f"/compose/cover/{video.id}?chosen=500").get_data(as_text=True)
+    assert 'hx-trigger="load delay:1s"' in waiting and "Loading cover frames" in waiting
+    assert 'name="cover_timestamp_ms" value="500"' in waiting  # the choice is kept meanwhile
+    video.status = "ready"
+    video.save()
+    done = admin_client.get(f"/compose/cover/{video.id}?chosen=500").get_data(as_text=True)
+    assert "hx-trigger" not in done and "Loading cover frames" not in done
+    assert 'name="cover_timestamp_ms" value="500"' in done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -53,6 +54,18 @@ def _declaration_parts(decision_text: str, links) -> list[tuple[str, str]]:
             out += [(before, ""), (link.text, link.url), (after, "")]
         parts = out
     return [p for p in parts if p[0]]
+
+
+@bp.app_template_filter("keep_key")
+def keep_key(state) -> str:
+    """Return a short id-safe key for what the server decided about an input (hx-preserve).
+
+    An input wrapped in an element whose id carries this key is kept exactly as the person left
+    it while the key stays the same; when the server's decision changes (an option disabled, a
+    toggle greyed) the id changes and the input is drawn again from that same check's values,
+    which hx-sync guarantees are the latest (any later change would have aborted that check).
+    """
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:12]
 
 
 def _media(data: ComposerInput) -> tuple[list[Media], MediaFacts | None, str]:
@@ -150,9 +163,9 @@ def compose(data: ComposerInput) -> dict:
             .order_by(Media.created_at.desc())
         ),
         "chosen_media": chosen_media,
-        "cover_frames": cover_frames(chosen_media[0])
-        if data.post_type == "video" and chosen_media
-        else [],
+        # Cover frames take seconds to extract: the picker loads them on its own (cover()), so
+        # no decision ever waits for them. None means "not drawn here".
+        "cover_frames": None,
         "reasons": reasons,
         "hover": hover,
         "allowed": bool(panels) and not reasons,
@@ -260,19 +273,44 @@ def edit(post_id: int):
 
 @bp.route("/check", methods=["POST"])
 def check():
-    """Re-decide after a change: one panel when a panel changed, else everything (htmx)."""
-    data = parse(request.form)
-    only = request.args.get("panel", type=int)
-    # Every panel is decided (the buttons depend on all of them); only the changed one is sent.
-    context = compose(data)
-    if request.args.get("full"):
-        # htmx swaps the form; a browser without JavaScript gets the whole page back.
-        template = "composer/_form.html" if htmx.is_htmx() else "composer/create.html"
-        return render_template(template, **context)
-    if only is not None:
-        context["panels"] = [(a, d) for a, d in context["panels"] if a.id == only]
-        return render_template("composer/_check_panel.html", **context)
-    return render_template("composer/_check_all.html", **context)
+    """Re-decide after a change and send back only what the server decides (htmx).
+
+    The answer never carries an input the person can type in or tick with its value: every such
+    input is either outside the swapped parts or kept as it is in the page (hx-preserve), so an
+    answer that lands late can't undo what was typed meanwhile. A browser without JavaScript
+    (the "Update" button) gets the whole page back instead.
+    """
+    context = compose(parse(request.form))
+    if htmx.is_htmx():
+        return render_template("composer/_check_all.html", **context)
+    chosen = context["chosen_media"]
+    if context["data"].post_type == "video" and chosen and chosen[0].kind == "video":
+        # No JavaScript, so no picker loading on its own: this plain round trip draws it.
+        context["cover_frames"] = cover_frames(chosen[0])
+    return render_template("composer/create.html", **context)
+
+
+@bp.route("/cover/<int:media_id>")
+def cover(media_id: int):
+    """Draw the cover-frame picker of one video; it asks again while its frames aren't ready."""
+    media = Media.get_or_none(
+        (Media.id == media_id)
+        & (Media.owner == current_user.id)
+        & (Media.status != "deleted")
+        & (Media.kind == "video")
+    )
+    if media is None:
+        abort(404)
+    chosen = request.args.get("chosen", type=int)
+    # Frames may still be in the making (an upload's check job makes them): ask again shortly.
+    pending = media.status == "checking"
+    return render_template(
+        "composer/_cover_picker.html",
+        media=media,
+        cover_frames=None if pending else cover_frames(media),
+        pending=pending,
+        chosen=chosen,
+    )
 
 
 def _schedule_time(data: ComposerInput, zone) -> tuple[dt.datetime | None, str]:
