@@ -42,6 +42,10 @@ DEFAULTS: dict[str, object] = {
     "SMTP_URL": "",
     "MAIL_FROM": "",
     "WORKERS": 2,
+    # Where uploads are probed and their cover frames made: "queue" (an RQ job, always so in
+    # production, so a member can't tie up web workers) or "inline" (in the upload request,
+    # for tests and development without a worker).
+    "MEDIA_CHECKS": "queue",
 }
 
 _INT_KEYS = {
@@ -113,6 +117,11 @@ def check(settings: dict) -> None:
             )
         if len(secret) < 32:
             raise ConfigError("SECRET_KEY is too short; use at least 32 random characters")
+    checks = settings.get("MEDIA_CHECKS", "queue")
+    if checks not in {"queue", "inline"} or (checks == "inline" and not is_relaxed(settings)):
+        raise ConfigError(
+            f"MEDIA_CHECKS must be queue (or inline outside production), got {checks!r}"
+        )
     if settings.get("APP_ENV") not in {"production", "development", "demo", "test"}:
         raise ConfigError(
             "APP_ENV must be production, development, demo or test, "
