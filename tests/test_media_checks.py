@@ -232,3 +232,30 @@ def test_an_ffmpeg_run_is_bounded_in_memory_yet_decodes_4k(tmp_path):
     assert ffmpeg.run(clip, after=frame).returncode == 0  # the real bound fits a 4K frame
     starved = ffmpeg.run(clip, after=frame, memory_bytes=128 * 1024**2, seconds=30)
     assert starved.returncode != 0  # the bound is applied to the ffmpeg process itself
+
+
+@pytest.mark.browser
+def test_the_media_page_row_updates_itself_when_the_check_ends(
+    live_server,
+    page,
+    admin,
+    settings,
+    files,  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    from tests.test_browser import sign_in
+
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/media/")
+    page.get_by_label("Upload videos").set_input_files(str(files["good"]))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text("Checking… reading the file", timeout=15_000)
+    page.wait_for_timeout(2_500)  # it polls (and stays) while no worker has run
+    expect(row).to_contain_text("Checking…")
+    _burst(settings)
+    # No reload: the row replaces itself with the checked properties, then stops polling.
+    expect(row).to_contain_text("✓ Meets them", timeout=10_000)
+    expect(row).to_contain_text("720×1280")
+    expect(row).not_to_have_attribute("hx-trigger", "load delay:1s")

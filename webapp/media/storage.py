@@ -15,6 +15,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -130,7 +131,12 @@ def receive(
     )
 
 
-def check(media_id: int, root: str | Path, facts: Probe | None = None) -> Media | None:
+def check(
+    media_id: int,
+    root: str | Path,
+    facts: Probe | None = None,
+    on_step: Callable[[str], None] = lambda step: None,
+) -> Media | None:
     """Probe a media row waiting for its check, keep what it holds, then make its cover frames.
 
     Safe to run twice: each step looks at what the row already has. Runs in the media job (or
@@ -140,6 +146,7 @@ def check(media_id: int, root: str | Path, facts: Probe | None = None) -> Media 
     if media is None or media.status != "checking":
         return media
     if not media.kind:
+        on_step("reading")
         source = path_of(media, root)
         if not source.is_file():
             return _refuse(media, "The uploaded file is missing. Upload it again.")
@@ -173,6 +180,7 @@ def check(media_id: int, root: str | Path, facts: Probe | None = None) -> Media 
         if media is None:  # deleted while being read: leave nothing behind
             target.unlink(missing_ok=True)
             return None
+    on_step("cover frames")
     extract_frames(media, root)
     Media.update(status="invalid" if media.problems else "ready").where(
         (Media.id == media.id) & (Media.status == "checking")
