@@ -259,3 +259,37 @@ def test_the_media_page_row_updates_itself_when_the_check_ends(
     expect(row).to_contain_text("✓ Meets them", timeout=10_000)
     expect(row).to_contain_text("720×1280")
     expect(row).not_to_have_attribute("hx-trigger", "load delay:1s")
+
+
+def test_housekeeping_requeues_lost_checks_makes_missing_covers_and_drops_id_keyed_frames(
+    app,
+    admin,
+    settings,
+    files,  # noqa: F811
+):
+    import datetime as dt
+    import shutil
+
+    import jobs
+    from jobs.media import housekeeping
+    from webapp.media.storage import receive, store
+    from webapp.models import utcnow
+
+    root = Path(settings["MEDIA_ROOT"])
+    legacy = root / "frames" / "1"
+    legacy.mkdir(parents=True)
+    (legacy / "250.jpg").write_bytes(b"someone else's thumbnail")
+    with app.app_context():
+        old = store(files["good"], "before the upgrade.mp4", admin.id)
+        shutil.rmtree(frames_dir(old))  # a video checked before covers were kept by name
+        lost = receive(files["good"], "worker died.mp4", admin.id)
+    Media.update(created_at=utcnow() - dt.timedelta(days=1)).where(Media.id == lost.id).execute()
+
+    jobs.enqueue(app.extensions["redis"], housekeeping, job_id="media-housekeeping-test")
+    _burst(settings)  # runs housekeeping, then the jobs it queued
+
+    assert not (root / "frames").exists()
+    assert Media.get_by_id(lost.id).status == "ready"
+    with app.test_request_context():
+        assert len(cover_frames(Media.get_by_id(old.id))) == 6
+        assert len(cover_frames(Media.get_by_id(lost.id))) == 6

@@ -46,6 +46,8 @@ CONTENT_TYPES = {
 MAX_UPLOAD_BYTES = 4 * 1024**3 + 1024**2  # one 4 GB file plus the multipart envelope
 PENDING = ".upload"  # the suffix of a received file until its check names its container
 COVER_FRAMES = 6
+COVERS = "covers"  # cover frames, one folder per stored name
+LEGACY_FRAMES = "frames"  # the old frames/<media id>/ folders, removed by housekeeping
 
 
 def media_root(root: str | Path | None = None) -> Path:
@@ -65,7 +67,7 @@ def frames_dir(media: Media, root: str | Path | None = None) -> Path:
 
     Never after its id: SQLite hands a deleted row's id to the next upload, whoever makes it.
     """
-    return media_root(root) / "frames" / media.stored_name
+    return media_root(root) / COVERS / media.stored_name
 
 
 class StreamingRequest(HtmxAwareRequest):
@@ -234,20 +236,10 @@ def start_check(media: Media) -> None:
     if current_app.config.get("MEDIA_CHECKS") == "inline":
         check(media.id, media_root())
         return
-    from jobs import enqueue
-    from jobs.media import check_media
+    from jobs.media import enqueue_check
     from webapp.extensions import get_redis
 
-    token = Path(media.stored_name).stem
-    enqueue(
-        get_redis(),
-        check_media,
-        media.id,
-        job_id=f"media-check-{media.id}-{token}",
-        job_timeout=COVER_FRAMES * ffmpeg.SECONDS + 3 * ffmpeg.SECONDS,
-        result_ttl=600,
-        failure_ttl=7 * 86400,
-    )
+    enqueue_check(get_redis(), media)
 
 
 def convert_photo(media: Media) -> Media:
