@@ -18,6 +18,7 @@ from webapp.media.storage import (
     COVER_FRAMES,
     LEGACY_FRAMES,
     check,
+    convert_photo,
     extract_frames,
     frames_dir,
 )
@@ -43,6 +44,28 @@ def enqueue_check(connection: Redis, media: Media):
         result_ttl=600,
         failure_ttl=7 * 86400,
     )
+
+
+def enqueue_conversion(connection: Redis, media: Media, copy: Media):
+    """Queue the making of a photo's TikTok-ready copy into the copy's row."""
+    return jobs.enqueue(
+        connection,
+        convert_media,
+        media.id,
+        copy.id,
+        job_id=f"media-convert-{check_job_id(copy)}",
+        job_timeout=3 * ffmpeg.SECONDS,
+        result_ttl=600,
+        failure_ttl=7 * 86400,
+    )
+
+
+def convert_media(media_id: int, copy_id: int) -> str:
+    """Make a photo's TikTok-ready copy and check it (safe to run twice)."""
+    settings = context.settings()
+    with connected():
+        copy = convert_photo(media_id, copy_id, settings["MEDIA_ROOT"])
+        return "gone" if copy is None else copy.status
 
 
 def check_media(media_id: int) -> str:

@@ -293,3 +293,22 @@ def test_housekeeping_requeues_lost_checks_makes_missing_covers_and_drops_id_key
     with app.test_request_context():
         assert len(cover_frames(Media.get_by_id(old.id))) == 6
         assert len(cover_frames(Media.get_by_id(lost.id))) == 6
+
+
+def test_a_photo_conversion_runs_in_the_job_too(admin_client, settings, files):  # noqa: F811
+    from tests.conftest import post_form
+
+    upload(admin_client, (files["png"], "screen.png"))
+    _burst(settings)
+    original = Media.get()
+    assert original.status == "invalid" and original.container == "png"
+    done = post_form(
+        admin_client, f"/media/{original.id}/convert", token_from="/media/", follow_redirects=True
+    )
+    assert "Making a TikTok-ready copy, “screen (for TikTok).jpg”" in done.get_data(as_text=True)
+    copy = Media.get(Media.original_name == "screen (for TikTok).jpg")
+    assert copy.status == "checking"  # nothing converted in the request
+    _burst(settings)
+    copy = Media.get_by_id(copy.id)
+    assert (copy.status, copy.container, copy.problems) == ("ready", "jpeg", [])
+    assert copy.stored_name.endswith(".jpg")

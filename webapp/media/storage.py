@@ -242,32 +242,65 @@ def start_check(media: Media) -> None:
     enqueue_check(get_redis(), media)
 
 
-def convert_photo(media: Media) -> Media:
-    """Make a JPEG copy that TikTok accepts (≤ 1080 px, re-encoded); the original stays."""
-    source = path_of(media)
+CONVERT_FAILED = "This photo could not be converted. Try exporting it as JPEG yourself."
+
+
+def start_conversion(media: Media) -> Media:
+    """Add the row of a TikTok-ready copy of a photo and have it made (queued, or inline)."""
+    copy = Media.create(
+        owner=media.owner_id,
+        kind="",
+        original_name=_display_name(f"{Path(media.original_name).stem} (for TikTok).jpg"),
+        stored_name=f"{media.owner_id}/{secrets.token_hex(16)}{PENDING}",
+        status="checking",
+        problems=[],
+    )
+    if current_app.config.get("MEDIA_CHECKS") == "inline":
+        return convert_photo(media.id, copy.id, media_root())
+    from jobs.media import enqueue_conversion
+    from webapp.extensions import get_redis
+
+    enqueue_conversion(get_redis(), media, copy)
+    return copy
+
+
+def convert_photo(source_id: int, copy_id: int, root: str | Path) -> Media | None:
+    """Write a JPEG copy that TikTok accepts (≤ 1080 px, re-encoded) into the copy's row, then
+    check it; the original stays. Safe to run twice."""
+    copy = Media.get_or_none(Media.id == copy_id)
+    if copy is None or copy.status != "checking" or copy.kind:
+        return check(copy_id, root) if copy is not None else None
+    media = Media.get_or_none((Media.id == source_id) & (Media.status != "deleted"))
+    if media is None:
+        return _refuse(copy, CONVERT_FAILED)
     scale = "scale='min(1080,iw)':'min(1080,ih)':force_original_aspect_ratio=decrease"
-    with tempfile.TemporaryDirectory(dir=media_root()) as tmp:
+    with tempfile.TemporaryDirectory(dir=media_root(root)) as tmp:
         out = Path(tmp) / "converted.jpg"
-        done = ffmpeg.run(
-            source,
-            before=["-y", "-loglevel", "error"],
-            after=[
-                "-vf",
-                scale,
-                # Re-encoded pixels only: no EXIF (camera, GPS position) or other metadata.
-                "-map_metadata",
-                "-1",
-                "-frames:v",
-                "1",
-                "-q:v",
-                "2",
-                str(out),
-            ],
-        )
+        try:
+            done = ffmpeg.run(
+                path_of(media, root),
+                before=["-y", "-loglevel", "error"],
+                after=[
+                    "-vf",
+                    scale,
+                    # Re-encoded pixels only: no EXIF (camera, GPS position) or other metadata.
+                    "-map_metadata",
+                    "-1",
+                    "-frames:v",
+                    "1",
+                    "-q:v",
+                    "2",
+                    str(out),
+                ],
+            )
+        except subprocess.TimeoutExpired:
+            return _refuse(copy, CONVERT_FAILED)
         if done.returncode != 0 or not out.is_file():
-            raise ValueError("ffmpeg could not convert this photo")
-        stem = Path(media.original_name).stem
-        return store(out, f"{stem} (for TikTok).jpg", media.owner_id)
+            return _refuse(copy, CONVERT_FAILED)
+        target = path_of(copy, root)
+        if not target.exists():
+            _keep(out, target)
+    return check(copy_id, root)
 
 
 def _stamps(media: Media) -> list[int]:

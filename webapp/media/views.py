@@ -25,12 +25,12 @@ from webapp.db import db
 from webapp.extensions import csrf
 from webapp.media import bp
 from webapp.media.storage import (
-    convert_photo,
     frame_path,
     path_of,
     receive,
     remove_files,
     start_check,
+    start_conversion,
 )
 from webapp.models import Media, Post, PostMedia
 from webapp.pagination import paginate
@@ -154,14 +154,21 @@ def convert(media_id: int):
         flash("This file doesn't need converting.", "info")
         return _done()
     try:
-        copy = convert_photo(media)
-    except Exception:  # noqa: BLE001 - ffmpeg failed on this file; say so plainly
+        copy = start_conversion(media)
+    except (RedisError, ValueError):
+        log.exception("the conversion of media %s could not be queued", media.id)
+        flash("Cadence can't convert files right now; try again.", "error")
+        return _done()
+    if copy.status == "checking":
+        flash(f"Making a TikTok-ready copy, “{copy.original_name}”; it appears below.", "success")
+    elif copy.kind:
+        flash(f"Made a TikTok-ready copy, “{copy.original_name}”; the original is kept.", "success")
+    else:
+        copy.delete_instance()
         flash(
             f"“{media.original_name}” could not be converted. Try exporting it as JPEG yourself.",
             "error",
         )
-        return _done()
-    flash(f"Made a TikTok-ready copy, “{copy.original_name}”; the original is kept.", "success")
     return _done()
 
 
