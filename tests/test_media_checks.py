@@ -312,3 +312,11 @@ def test_a_photo_conversion_runs_in_the_job_too(admin_client, settings, files): 
     copy = Media.get_by_id(copy.id)
     assert (copy.status, copy.container, copy.problems) == ("ready", "jpeg", [])
     assert copy.stored_name.endswith(".jpg")
+
+
+def test_production_always_queues_media_checks():
+    from webapp.config import checks_inline
+
+    assert checks_inline({"APP_ENV": "test", "MEDIA_CHECKS": "inline"})
+    assert not checks_inline({"APP_ENV": "production", "MEDIA_CHECKS": "inline", "DEBUG": True})
+    assert not checks_inline({"APP_ENV": "development", "MEDIA_CHECKS": "queue"})

@@ -22,6 +22,7 @@ from flask import current_app
 from htmx_flask.requests import HtmxAwareRequest
 
 from webapp import ffmpeg
+from webapp.config import checks_inline
 from webapp.mediafacts import Probe, photo_problems, probe, video_problems
 from webapp.models import Media
 
@@ -233,7 +234,7 @@ def store(
 
 def start_check(media: Media) -> None:
     """Queue the check of a freshly received media (run it here when MEDIA_CHECKS is "inline")."""
-    if current_app.config.get("MEDIA_CHECKS") == "inline":
+    if checks_inline(current_app.config):
         check(media.id, media_root())
         return
     from jobs.media import enqueue_check
@@ -255,7 +256,7 @@ def start_conversion(media: Media) -> Media:
         status="checking",
         problems=[],
     )
-    if current_app.config.get("MEDIA_CHECKS") == "inline":
+    if checks_inline(current_app.config):
         return convert_photo(media.id, copy.id, media_root())
     from jobs.media import enqueue_conversion
     from webapp.extensions import get_redis
