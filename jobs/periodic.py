@@ -12,13 +12,14 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 import jobs
-from jobs import accounts, publishing
+from jobs import accounts, media, publishing
 
 # (name, interval in seconds, function)
 PERIODIC = [
     ("refresh-tokens", 300, accounts.refresh_expiring),
     ("account-checks", 60, accounts.check_upcoming),
     ("reconcile-posts", 30, publishing.reconcile),
+    ("media-housekeeping", 300, media.housekeeping),
 ]
 
 

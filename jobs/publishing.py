@@ -28,6 +28,7 @@ from jobs import context
 from webapp import publishing as pub
 from webapp.db import connected, db
 from webapp.media.pull import pull_url
+from webapp.media.storage import problems_of
 from webapp.models import Media, Post, PostMedia, PostTarget, TikTokService, utcnow
 from webapp.tiktok import TikTokError, ratelimit
 from webapp.tiktok import chunks as chunk_rules
@@ -543,7 +544,7 @@ def media_facts(post: Post) -> MediaFacts | None:
     media = ordered_media(post)
     if not media:
         return None
-    problems = tuple(p for m in media for p in (m.problems or []))
+    problems = tuple(p for m in media for p in problems_of(m))
     if post.post_type == "video":
         return MediaFacts(kind=media[0].kind, duration_ms=media[0].duration_ms, problems=problems)
     kind = "photo" if all(m.kind == "photo" for m in media) else "video"

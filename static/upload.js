@@ -18,7 +18,7 @@
     if (!p || !event.detail.lengthComputable) return;
     const percent = Math.round((event.detail.loaded / event.detail.total) * 100);
     p.bar.value = percent;
-    p.status.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Checking the files…";
+    p.status.textContent = percent < 100 ? "Uploading… " + percent + "%" : "Saving the files…";
   });
   document.addEventListener("htmx:responseError", function (event) {
     const p = parts(event);

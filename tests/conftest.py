@@ -102,6 +102,9 @@ def settings(database_url, redis_url, tmp_path) -> dict:
         "REDIS_URL": redis_url,
         "MEDIA_ROOT": str(tmp_path / "media"),
         "PUBLIC_URL": "https://cadence.example.com",
+        # Uploads are checked in the request here; tests of the media job set "queue" and run a
+        # real worker burst (tests/test_media_checks.py).
+        "MEDIA_CHECKS": "inline",
     }
 
 

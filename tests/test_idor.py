@@ -176,7 +176,7 @@ def _holdings(app, user, client, footage, *, creator: str, name: str, caption: s
         # The upload's own storage step (the probe is the same for every copy, so done once).
         media = store(clip, name, user.id, facts=facts)
         frame_ms = media.duration_ms // 2
-        frame_path(media, frame_ms).parent.mkdir(parents=True)
+        frame_path(media, frame_ms).parent.mkdir(parents=True, exist_ok=True)
         frame_path(media, frame_ms).write_bytes(frame)
     assert media.status == "ready", media.problems
     post, target = make_post(user, account, media, caption=caption)

@@ -54,6 +54,10 @@ DEFAULTS: dict[str, object] = {
     # A PEM file of the CA(s) that signed the SMTP server's certificate, for a private CA.
     "SMTP_CA_FILE": "",
     "WORKERS": 2,
+    # Where uploads are probed and their cover frames made: "queue" (an RQ job, always so in
+    # production, so a member can't tie up web workers) or "inline" (in the upload request,
+    # for tests and development without a worker; ignored in production: see checks_inline).
+    "MEDIA_CHECKS": "queue",
 }
 
 _INT_KEYS = {
@@ -173,6 +177,9 @@ def check(settings: dict) -> None:
             )
         if len(secret) < 32:
             raise ConfigError("SECRET_KEY is too short; use at least 32 random characters")
+    checks = settings.get("MEDIA_CHECKS", "queue")
+    if checks not in {"queue", "inline"}:
+        raise ConfigError(f"MEDIA_CHECKS must be queue or inline, got {checks!r}")
     if settings.get("APP_ENV") not in {"production", "development", "demo", "test"}:
         raise ConfigError(
             "APP_ENV must be production, development, demo or test, "
@@ -189,6 +196,15 @@ def _check_smtp(settings: dict) -> None:
     ca_file = str(settings.get("SMTP_CA_FILE") or "")
     if ca_file and not Path(ca_file).is_file():
         raise ConfigError(f"SMTP_CA_FILE {ca_file!r} is not a readable file")
+
+
+def checks_inline(settings: dict) -> bool:
+    """Tell whether uploads are checked in the request: only outside production, when asked."""
+    return settings.get("MEDIA_CHECKS") == "inline" and settings.get("APP_ENV") in {
+        "development",
+        "demo",
+        "test",
+    }
 
 
 def old_secret_keys(settings: dict) -> list[str]:

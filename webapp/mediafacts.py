@@ -1,8 +1,9 @@
 """Judge media by its content, never by its name: probe a file with ffmpeg (the binary that
 imageio-ffmpeg installs with pip) and check it against TikTok's video and photo rules.
 
-`probe()` runs ffmpeg; `video_problems()` and `photo_problems()` are pure rule checks that return
-plain sentences. The per-creator duration limit is checked by the composer module.
+`probe()` runs ffmpeg (through `webapp.ffmpeg`, which bounds it); `video_problems()` and
+`photo_problems()` are pure rule checks that return plain sentences. The per-creator duration
+limit is checked by the composer module.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from webapp import ffmpeg
+
 MAX_VIDEO_BYTES = 4 * 1024**3
 MIN_FPS, MAX_FPS = 23, 60
 MIN_SIDE, MAX_SIDE = 360, 4096
 VIDEO_CODECS = {"h264": "H.264", "hevc": "H.265", "vp8": "VP8", "vp9": "VP9"}
 MAX_PHOTO_SIDE = 1080
 MAX_PHOTO_BYTES = 20 * 1024**2
-PROBE_TIMEOUT = 60
 
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _INPUT = re.compile(r"Input #0, ([^ ]+), from")
@@ -45,12 +47,6 @@ class Probe:
     raw: dict = field(default_factory=dict)
 
 
-def _ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def _container(demuxer: str, codec: str) -> str:
     names = demuxer.split(",")
     if "mp4" in names or "mov" in names:
@@ -71,13 +67,7 @@ def probe(path: str | Path) -> Probe:
     path = Path(path)
     result = Probe(size_bytes=path.stat().st_size)
     try:
-        run = subprocess.run(
-            [_ffmpeg(), "-hide_banner", "-i", str(path)],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=PROBE_TIMEOUT,
-        )
+        run = ffmpeg.run(path)
     except subprocess.TimeoutExpired:
         result.error = "This file took too long to read; it may be damaged."
         return result
@@ -118,25 +108,10 @@ def _truncation(path: Path, duration_ms: int | None) -> str:
     """Decode the last seconds: a cut-off file fails there even when its header looks fine."""
     start = max(0.0, (duration_ms or 0) / 1000 - 2)
     try:
-        run = subprocess.run(
-            [
-                _ffmpeg(),
-                "-v",
-                "error",
-                "-ss",
-                f"{start:.3f}",
-                "-i",
-                str(path),
-                "-map",
-                "0:v:0",
-                "-f",
-                "null",
-                "-",
-            ],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=PROBE_TIMEOUT,
+        run = ffmpeg.run(
+            path,
+            before=["-v", "error", "-ss", f"{start:.3f}"],
+            after=["-map", "0:v:0", "-f", "null", "-"],
         )
     except subprocess.TimeoutExpired:
         return "This video took too long to read; it may be damaged."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import (
@@ -16,15 +17,25 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
+from redis.exceptions import RedisError
 from wtforms import ValidationError
 
 from webapp import htmx
 from webapp.db import db
 from webapp.extensions import csrf
 from webapp.media import bp
-from webapp.media.storage import convert_photo, frame_path, path_of, store
+from webapp.media.storage import (
+    frame_path,
+    path_of,
+    receive,
+    remove_files,
+    start_check,
+    start_conversion,
+)
 from webapp.models import Media, Post, PostMedia
 from webapp.pagination import paginate
+
+log = logging.getLogger(__name__)
 
 # Posts in these states still need their media.
 ACTIVE_POSTS = ("draft", "scheduled", "publishing", "needs_attention")
@@ -62,7 +73,7 @@ def index():
 @bp.route("/upload", methods=["POST"])
 @csrf.exempt  # checked below, after sign-in, so strangers can't make us store a body first
 def upload():
-    """Receive files streamed to disk, probe each, and keep the readable ones."""
+    """Receive files streamed to disk and keep each as a media row; a job then checks it."""
     try:
         validate_csrf(request.headers.get("X-CSRFToken") or request.form.get("csrf_token"))
     except ValidationError:
@@ -74,21 +85,42 @@ def upload():
     kept, refused = [], []
     for item in files:
         try:
-            media = store(Path(item.stream.name), item.filename, current_user.id)
-        except ValueError as exc:
-            refused.append(f"{item.filename}: {exc}")
-        else:
-            kept.append(media)
+            media = receive(Path(item.stream.name), item.filename, current_user.id)
+            try:
+                start_check(media)
+            except (RedisError, ValueError):
+                log.exception("the check of media %s could not be queued", media.id)
+                media.delete_instance()
+                remove_files(media)
+                refused.append(f"{item.filename}: Cadence can't check files right now; try again.")
+                continue
         finally:
             item.close()
+        media = Media.get_by_id(media.id)
+        if media.status == "invalid" and not media.kind:
+            # Checked in the request (MEDIA_CHECKS=inline) and not media at all: keep nothing.
+            media.delete_instance()
+            remove_files(media)
+            refused.append(f"{item.filename}: {media.problems[0]}")
+            continue
+        kept.append(media)
     if kept:
         names = ", ".join(m.original_name for m in kept)
+        checking = sum(m.status == "checking" for m in kept)
         flawed = [m for m in kept if m.problems]
         note = f" {len(flawed)} of them break a TikTok rule; see below." if flawed else ""
+        if checking:
+            note += " Cadence is checking them against TikTok's rules; see below."
         flash(f"Uploaded {names}.{note}", "success")
     for message in refused:
         flash(f"Not uploaded: {message}", "error")
     return _done()
+
+
+@bp.route("/<int:media_id>/row")
+def row(media_id: int):
+    """Return one media's table row: its check's progress while running, then its facts."""
+    return render_template("media/_row.html", m=own_media(media_id))
 
 
 @bp.route("/<int:media_id>/file")
@@ -122,14 +154,21 @@ def convert(media_id: int):
         flash("This file doesn't need converting.", "info")
         return _done()
     try:
-        copy = convert_photo(media)
-    except Exception:  # noqa: BLE001 - ffmpeg failed on this file; say so plainly
+        copy = start_conversion(media)
+    except (RedisError, ValueError):
+        log.exception("the conversion of media %s could not be queued", media.id)
+        flash("Cadence can't convert files right now; try again.", "error")
+        return _done()
+    if copy.status == "checking":
+        flash(f"Making a TikTok-ready copy, “{copy.original_name}”; it appears below.", "success")
+    elif copy.kind:
+        flash(f"Made a TikTok-ready copy, “{copy.original_name}”; the original is kept.", "success")
+    else:
+        copy.delete_instance()
         flash(
             f"“{media.original_name}” could not be converted. Try exporting it as JPEG yourself.",
             "error",
         )
-        return _done()
-    flash(f"Made a TikTok-ready copy, “{copy.original_name}”; the original is kept.", "success")
     return _done()
 
 
@@ -167,6 +206,6 @@ def delete(media_id: int):
             media.save()
         else:
             media.delete_instance()
-    path_of(media).unlink(missing_ok=True)
+    remove_files(media)
     flash(f"Deleted “{media.original_name}”.", "success")
     return _done()

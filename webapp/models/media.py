@@ -12,13 +12,13 @@ class Media(TimestampedModel):
     """A file in MEDIA_ROOT, judged by probing its content, never by its name."""
 
     owner = pw.ForeignKeyField(User, backref="media", on_delete="RESTRICT")
-    kind = pw.CharField(max_length=8)  # video | photo
+    kind = pw.CharField(max_length=8)  # video | photo ("" until checked, or unreadable)
     original_name = pw.CharField(max_length=255)
     stored_name = pw.CharField(max_length=255, unique=True)  # relative to MEDIA_ROOT
     content_type = pw.CharField(max_length=64, default="")
     size_bytes = pw.BigIntegerField(default=0)
     sha256 = pw.CharField(max_length=64, default="")
-    status = pw.CharField(max_length=16, default="ready")  # uploading | ready | invalid
+    status = pw.CharField(max_length=16, default="ready")  # checking | ready | invalid | deleted
     container = pw.CharField(max_length=64, default="")
     video_codec = pw.CharField(max_length=32, default="")
     audio_codec = pw.CharField(max_length=32, default="")
