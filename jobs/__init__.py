@@ -54,6 +54,13 @@ def fetch(job_id: str, connection: Redis) -> Job:
     return Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
 
 
+def current_job() -> Job | None:
+    """Return the job this worker is running (its serializer already JSON), or None."""
+    from rq import get_current_job
+
+    return get_current_job()
+
+
 def readable(job: Job) -> bool:
     """Tell whether job's payload and meta are JSON (RQ marks meta it couldn't load)."""
     try:

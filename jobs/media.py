@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 from redis import Redis
-from rq import get_current_job
 
 import jobs
 from jobs import context
@@ -71,7 +70,7 @@ def convert_media(media_id: int, copy_id: int) -> str:
 def check_media(media_id: int) -> str:
     """Probe one media row waiting for its check and make its cover frames (safe to run twice)."""
     settings = context.settings()
-    job = get_current_job()
+    job = jobs.current_job()
 
     def step(name: str) -> None:
         # The page reads progress from the row; job.meta shows it on the Queue page too.

@@ -128,6 +128,18 @@ def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready):
     page.screenshot(path="/tmp/composer-photo.png", full_page=True)
 
 
+def video_with_frames(app, owner):
+    """Add a 2-second video with its cover frames made, as an upload's check job leaves it."""
+    from pathlib import Path
+
+    from webapp.media.storage import extract_frames
+
+    video = add_video(owner, duration_ms=2000)
+    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
+    extract_frames(video, app.config["MEDIA_ROOT"])
+    return video
+
+
 class SlowPaths:
     """WSGI wrapper for tests only: the next request to a path prefix waits, as a slow link or
     a slow server would make it (production never has this)."""
@@ -153,7 +165,6 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     live_server, page, app, admin, admin_client, tiktok
 ):
     """Issue 13.1: choose a video, type and tick while its check is slow; nothing is lost."""
-    from pathlib import Path
 
     from webapp.models import Post, PostTarget
     from webapp.tiktok.composer import utf16_len
@@ -163,8 +174,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     service.save()
     flow.connect(admin_client)
     account = Account.get()
-    video = add_video(admin, duration_ms=2000)
-    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
+    video = video_with_frames(app, admin)  # the picker only reads them (slowed below)
     slow = SlowPaths(app)
     sign_in(page, live_server, admin.email)
     covers = []
@@ -275,11 +285,9 @@ def test_the_cover_frames_never_cover_the_schedule_button(
     live_server, page, app, admin, admin_client, tiktok, width
 ):
     """Issue 13.1: at 1280 px the sticky cover-frame grid slid over the Schedule button."""
-    from pathlib import Path
 
     flow.connect(admin_client)
-    video = add_video(admin, duration_ms=2000)
-    ffmpeg_clip(Path(app.config["MEDIA_ROOT"]) / video.stored_name, seconds=2)
+    video = video_with_frames(app, admin)
     sign_in(page, live_server, admin.email)
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"{live_server}/compose/?media={video.id}")
