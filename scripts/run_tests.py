@@ -107,7 +107,9 @@ class Pass:
     def run(self) -> None:
         """Run the parallel part (xdist) and then the serial part."""
         start = time.monotonic()
-        parallel = ["-n", str(WORKERS)] if WORKERS > 1 else []
+        # worksteal: an idle worker takes queued tests from a busy one, so one long test (the
+        # in-suite chaos run) doesn't leave a queue of short ones waiting behind it.
+        parallel = ["-n", str(WORKERS), "--dist", "worksteal"] if WORKERS > 1 else []
         codes = [
             self.pytest([*parallel, "--durations=10", *marks(self.select, "not serial")]),
             self.pytest(["--durations=10", *marks(self.select, "serial")]),
