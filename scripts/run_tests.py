@@ -1,7 +1,8 @@
 """`make test`: the whole suite on SQLite and on PostgreSQL at the same time, saying loudly what it
 skipped; `make test-fast` (--fast): the quick loop on SQLite only.
 
-Each pass runs its tests on pytest-xdist workers (CADENCE_TEST_WORKERS, default 2), then the tests
+Each pass runs its tests on pytest-xdist workers (CADENCE_TEST_WORKERS: default 2 for `make test`,
+4 for --fast and for CADENCE_TEST_PASSES=sequential, one pass after the other), then the tests
 marked `serial` alone. Isolation, so that nothing wipes another's data:
   Redis     TEST_REDIS_URL names the first DB index (default 8). With N workers per pass the
             SQLite pass takes indexes base .. base+N-1 and the PostgreSQL pass base+N .. base+2N-1
@@ -32,9 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_BASE = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/8")
-# Measured on the 2-core machine: two workers per pass with both passes running at once beat one
-# pass at a time with three or four workers (see the README's testing section).
-WORKERS = int(os.environ.get("CADENCE_TEST_WORKERS", "2"))
+# Workers per pass, measured on the 2-core machine (README, "Which to run"): the tests wait on
+# subprocesses, HTTP and Chromium as much as they compute, so more workers than cores pays.
+# `make test` runs its two passes at once with 2 workers each; `make test-fast`, one pass, uses 4.
+WORKERS = int(os.environ.get("CADENCE_TEST_WORKERS") or 0)
+# CADENCE_TEST_PASSES=sequential runs the PostgreSQL pass after the SQLite one (same Redis DBs).
+SEQUENTIAL = os.environ.get("CADENCE_TEST_PASSES", "") == "sequential"
 FAST_DESELECT = "not browser and not chaos and not recording"
 # Exit code 5: no tests collected (e.g. no test is marked serial).
 NOTHING_COLLECTED = 5
@@ -63,13 +67,13 @@ def chromium_path() -> str | None:
     return candidate if Path(candidate).is_file() else shutil.which("chromium")
 
 
-def redis_range(offset: int) -> str:
+def redis_range(offset: int, workers: int) -> str:
     """Return TEST_REDIS_URL moved up by offset DB indexes, refusing to leave 1..15."""
     match = re.fullmatch(r"(redis://[^/]+)/(\d+)", REDIS_BASE)
     if not match:
         raise SystemExit(f"TEST_REDIS_URL must end in a DB index like /8, not {REDIS_BASE!r}")
     first = int(match.group(2)) + offset
-    last = first + max(WORKERS, 1) - 1
+    last = first + max(workers, 1) - 1
     if first < 1 or last > 15:
         raise SystemExit(
             f"Redis DBs {first}..{last} are outside 1..15: lower TEST_REDIS_URL's index "
@@ -87,8 +91,9 @@ def marks(*expressions: str) -> list[str]:
 class Pass:
     """One engine's run: the parallel part, then the serial part, output kept in a file."""
 
-    def __init__(self, name: str, env: dict, select: str, extra: list[str]):
+    def __init__(self, name: str, env: dict, select: str, extra: list[str], workers: int):
         self.name, self.env, self.select, self.extra = name, env, select, extra
+        self.workers = workers
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in report()
             "w+", prefix=f"cadence-{name.lower()}-", suffix=".log", delete=False
         )
@@ -109,7 +114,7 @@ class Pass:
         start = time.monotonic()
         # worksteal: an idle worker takes queued tests from a busy one, so one long test (the
         # in-suite chaos run) doesn't leave a queue of short ones waiting behind it.
-        parallel = ["-n", str(WORKERS), "--dist", "worksteal"] if WORKERS > 1 else []
+        parallel = ["-n", str(self.workers), "--dist", "worksteal"] if self.workers > 1 else []
         codes = [
             self.pytest([*parallel, "--durations=10", *marks(self.select, "not serial")]),
             self.pytest(["--durations=10", *marks(self.select, "serial")]),
@@ -159,37 +164,33 @@ def main(argv: list[str]) -> int:
         return 2
     for item in skipped:
         banner(f"SKIPPING {item}")
-    passes = [
-        Pass(
-            "SQLite",
-            {**env, "CADENCE_TEST_DB": "sqlite", "TEST_REDIS_URL": redis_range(0)},
-            select,
-            extra,
-        )
-    ]
+    workers = WORKERS or (4 if fast or SEQUENTIAL else 2)
+    sqlite_env = {**env, "CADENCE_TEST_DB": "sqlite", "TEST_REDIS_URL": redis_range(0, workers)}
+    passes = [Pass("SQLite", sqlite_env, select, extra, workers)]
     if have_pg:
+        # Passes running at once take consecutive ranges of Redis DBs; one after the other share.
+        pg_redis = redis_range(0 if SEQUENTIAL else workers, workers)
+        pg_env = {**env, "CADENCE_TEST_DB": "postgresql", "TEST_REDIS_URL": pg_redis}
         # Tests that don't depend on the engine ran in the SQLite pass already.
-        pg_env = {**env, "CADENCE_TEST_DB": "postgresql", "TEST_REDIS_URL": redis_range(WORKERS)}
-        passes.append(
-            Pass(
-                "PostgreSQL",
-                pg_env,
-                " and ".join(filter(None, [select, "not engine_independent"])),
-                extra,
-            )
-        )
+        pg_select = " and ".join(filter(None, [select, "not engine_independent"]))
+        passes.append(Pass("PostgreSQL", pg_env, pg_select, extra, workers))
     names = " and ".join(p.name for p in passes)
+    how = "one after the other" if SEQUENTIAL else "at once"
     print(
-        f"Running the {names} pass{'es' if len(passes) > 1 else ''} "
-        f"({WORKERS} workers each); output follows when done.",
+        f"Running the {names} pass{'es ' + how if len(passes) > 1 else ''} "
+        f"({workers} workers each); output follows when done.",
         flush=True,
     )
     start = time.monotonic()
-    threads = [threading.Thread(target=p.run) for p in passes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    if SEQUENTIAL:
+        for p in passes:
+            p.run()
+    else:
+        threads = [threading.Thread(target=p.run) for p in passes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     total = time.monotonic() - start
     for p in passes:
         p.report()
