@@ -5,11 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test run worker sandbox migrate bench chaos audit kit lint fmt clean
+.PHONY: help install demo test test-fast run worker sandbox migrate bench chaos audit kit lint fmt clean
 
 help: ## List the targets
 	@echo "Cadence — make targets:"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,11 @@ install: $(STAMP) ## Create the virtualenv and install pinned dependencies
 demo: $(STAMP) ## Migrate, seed, start web + worker + TikTok sandbox, print URL and login
 	@$(BIN)/python scripts/demo.py
 
-test: $(STAMP) ## Run the whole suite on SQLite, then PostgreSQL (real Redis, HTTP, Chromium)
-	@$(BIN)/python scripts/run_tests.py
+test: $(STAMP) ## Run the whole suite on SQLite and PostgreSQL at once, in parallel (before a push)
+	@$(BIN)/python scripts/run_tests.py $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## Quick loop while editing: SQLite only, no browser/chaos/recording tests
+	@$(BIN)/python scripts/run_tests.py --fast $(PYTEST_ARGS)
 
 run: $(STAMP) ## Run the web app alone (development server, port 5000)
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp run --port $${PORT:-5000}

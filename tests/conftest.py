@@ -2,7 +2,7 @@
 
 Choose the engine with CADENCE_TEST_DB=sqlite|postgresql (`make test` runs both);
 PostgreSQL comes from TEST_DATABASE_URL, Redis from TEST_REDIS_URL (a dedicated DB index,
-flushed before every test).
+flushed before every test; xdist worker gwN uses that index + N).
 """
 
 from __future__ import annotations
@@ -19,10 +19,48 @@ from webapp import db as dbmod
 from webapp.models import MODELS
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 ENGINE = os.environ.get("CADENCE_TEST_DB", "sqlite")
-# Parallel runs (several checkouts, later xdist workers) each set their own schema and Redis index.
-PG_SCHEMA = os.environ.get("CADENCE_TEST_PG_SCHEMA", "cadence_test")
+# pytest-xdist names its workers gw0, gw1, ...; a plain run is slot 0.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+SLOT = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+
+
+def redis_url_for_worker(base_url: str, slot: int) -> str:
+    """Return base_url with its DB index moved up by slot (xdist worker gwN gets base + N)."""
+    match = re.fullmatch(r"(redis://[^/]+)/(\d+)", base_url)
+    if not match:
+        raise ValueError(f"TEST_REDIS_URL must end in a DB index like /8, not {base_url!r}")
+    index = int(match.group(2)) + slot
+    # DB 0 is what the app uses by default, and Redis has 16 DBs (0..15).
+    if not 1 <= index <= 15:
+        raise ValueError(
+            f"worker {slot} of TEST_REDIS_URL={base_url} would use Redis DB {index}; "
+            "pick a base index so that base + workers - 1 stays within 1..15"
+        )
+    return f"{match.group(1)}/{index}"
+
+
+# Every test process gets its own Redis DB index, PostgreSQL schema and folders, so no test can
+# flush or drop another's data: several checkouts (each its own TEST_REDIS_URL and
+# CADENCE_TEST_PG_SCHEMA), the two passes of `make test` running at the same time (the schema
+# names the engine; scripts/run_tests.py gives each pass its own Redis range) and the xdist
+# workers within a pass (the worker id moves the index and names the schema). Folders come from
+# tmp_path, which xdist already keeps per worker; ports are always picked free by the OS.
+TEST_REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/8")
+try:
+    TEST_REDIS_URL = redis_url_for_worker(TEST_REDIS_BASE_URL, SLOT)
+    REDIS_URL_PROBLEM = ""
+except ValueError as exc:
+    TEST_REDIS_URL, REDIS_URL_PROBLEM = "", str(exc)
+PG_SCHEMA = "_".join(
+    part
+    for part in (
+        os.environ.get("CADENCE_TEST_PG_SCHEMA", "cadence_test"),
+        "pg" if ENGINE == "postgresql" else "lite",
+        WORKER,
+    )
+    if part
+)
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
 
@@ -55,6 +93,8 @@ def reset_postgres_schema(schema: str) -> None:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """Return the Redis URL of the test DB index, after checking Redis answers."""
+    if REDIS_URL_PROBLEM:
+        pytest.exit(REDIS_URL_PROBLEM, 2)
     client = redis_lib.Redis.from_url(TEST_REDIS_URL)
     try:
         client.ping()

@@ -59,6 +59,10 @@ def test_the_generated_guide_walks_through_to_the_published_post(demo, page, adm
     assert seen == list(range(1, len(STEPS) + 1))
 
 
+# Run once, not in both passes: the recorder drives the app over HTTP and checks the video it
+# writes (frames, captions, length); the engine behind the pages doesn't change any of that.
+@pytest.mark.engine_independent
+@pytest.mark.recording
 def test_record_writes_a_playable_mp4_of_the_guide(demo, app, admin):
     """`flask audit-kit record` against the sandbox: headless, end to end, one caption a step."""
     import imageio_ffmpeg

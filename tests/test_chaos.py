@@ -4,8 +4,15 @@ exactly once or in a final state with its reason, as the sandbox's own records w
 
 from __future__ import annotations
 
+import pytest
+
 from bench import chaos
 from tests.conftest import ENGINE, PG_SCHEMA, postgres_url, reset_postgres_schema
+
+# Kept in both passes on purpose: the workers write posts through the suite's engine (a SQLite file
+# here, the worker-private schema on PostgreSQL), and SQLite's whole-file lock and PostgreSQL's row
+# locks fail differently under SIGKILL and concurrent writers. Left out of `make test-fast`.
+pytestmark = pytest.mark.chaos
 
 
 def test_posts_survive_faults_kills_and_a_flush_exactly_once():

@@ -35,6 +35,11 @@ from tests.test_publishing import add_media, worker_env
 from tests.test_routes_security import ALL_RULES
 from webapp.models import MODELS, Account, Post, PostTarget, TikTokService, utcnow
 
+# Run once, not in both passes: what is checked is the text every log, page, file and Redis key
+# holds, and no secret passes through an engine-specific path (both engines store the encrypted
+# column the same way, which the per-engine tests of webapp.secrets already cover).
+pytestmark = pytest.mark.engine_independent
+
 CLIENT_SECRET = "sbx_demo_client_secret"
 # A burst worker as `python -m jobs.worker --burst` runs it, but logging everything at DEBUG
 # (the worker's own basicConfig then finds the root logger configured and leaves it).
