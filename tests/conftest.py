@@ -105,6 +105,9 @@ def settings(database_url, redis_url, tmp_path) -> dict:
         # Uploads are checked in the request here; tests of the media job set "queue" and run a
         # real worker burst (tests/test_media_checks.py).
         "MEDIA_CHECKS": "inline",
+        # One PBKDF2 round instead of scrypt (~0.1 s per hash): fixtures create users for most
+        # tests. Only APP_ENV=test honours this; test_production_hashes_passwords_with_scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
 
 
