@@ -7,8 +7,12 @@ flushed before every test).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
+import uuid
+from pathlib import Path
 
 import peewee as pw
 import pytest
@@ -298,6 +302,29 @@ def tiktok(app, db, sandbox):
     return sandbox
 
 
+# Names the folder where each distinct ffmpeg sample is encoded once per test run (see
+# ffmpeg_sample). An environment variable, not a global: pytest loads this file as `conftest`
+# while tests import it as `tests.conftest`, two module objects.
+SAMPLES_ENV = "CADENCE_TEST_SAMPLES"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sample_cache(tmp_path_factory):
+    """Point ffmpeg_sample at a folder shared by the run (all xdist workers share the parent)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "ffmpeg-samples"
+    folder.mkdir(exist_ok=True)
+    previous = os.environ.get(SAMPLES_ENV)
+    os.environ[SAMPLES_ENV] = str(folder)
+    yield
+    if previous is None:
+        os.environ.pop(SAMPLES_ENV, None)
+    else:
+        os.environ[SAMPLES_ENV] = previous
+
+
 def _ffmpeg(*args: str) -> None:
     """Run the ffmpeg that pip installs (imageio-ffmpeg), quietly, failing on error."""
     import subprocess
@@ -307,14 +334,34 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args],
         check=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def ffmpeg_sample(path, *args: str):
+    """Write what `ffmpeg args path` makes to path, encoding each distinct sample once a run."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get(SAMPLES_ENV):  # outside pytest (bench/): no run to share it with
+        _ffmpeg(*args, str(path))
+        return path
+    samples = Path(os.environ[SAMPLES_ENV])
+    key = hashlib.sha256("\0".join(args).encode()).hexdigest()[:20]
+    cached = samples / f"{key}{path.suffix}"
+    if not cached.exists():
+        # Several xdist workers may make the same sample at once: each writes its own file
+        # (ffmpeg picks the format from the suffix) and the rename is atomic.
+        partial = samples / f"{key}.{os.getpid()}.{uuid.uuid4().hex}.partial{path.suffix}"
+        _ffmpeg(*args, str(partial))
+        os.replace(partial, cached)
+    shutil.copyfile(cached, path)  # a copy, so a test may change or delete its own file
+    return path
 
 
 def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
     """Write a real H.264 MP4 test clip to path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _ffmpeg(
+    return ffmpeg_sample(
+        path,
         "-f",
         "lavfi",
         "-i",
@@ -323,13 +370,9 @@ def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
         "libx264",
         "-pix_fmt",
         "yuv420p",
-        str(path),
     )
-    return path
 
 
 def ffmpeg_image(path, size: str = "640x800"):
     """Write a real single-colour JPEG (or whatever path's extension says) to path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _ffmpeg("-f", "lavfi", "-i", f"color=c=orange:s={size}", "-frames:v", "1", str(path))
-    return path
+    return ffmpeg_sample(path, "-f", "lavfi", "-i", f"color=c=orange:s={size}", "-frames:v", "1")
