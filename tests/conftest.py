@@ -17,6 +17,7 @@ from pathlib import Path
 import peewee as pw
 import pytest
 import redis as redis_lib
+from hypothesis import settings as hypothesis_settings
 
 from webapp import create_app
 from webapp import db as dbmod
@@ -27,6 +28,13 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 ENGINE = os.environ.get("CADENCE_TEST_DB", "sqlite")
 # Parallel runs (several checkouts, later xdist workers) each set their own schema and Redis index.
 PG_SCHEMA = os.environ.get("CADENCE_TEST_PG_SCHEMA", "cadence_test")
+# Hypothesis: one profile per pass, named after the engine unless CADENCE_HYPOTHESIS_PROFILE
+# names one. max_examples is the share (in %) of each fuzz test's examples the pass runs
+# (tests/test_fuzz_forms.py `fuzz`): the PostgreSQL pass runs a third, because the SQLite pass
+# already checks every saved value against PostgreSQL's column rules (assert_storable).
+hypothesis_settings.register_profile("sqlite", max_examples=100)
+hypothesis_settings.register_profile("postgresql", max_examples=34)
+hypothesis_settings.load_profile(os.environ.get("CADENCE_HYPOTHESIS_PROFILE") or ENGINE)
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
 
