@@ -215,6 +215,7 @@ def run(
     workers: int = 2,
     kills: int = 10,
     spread: float = 60.0,
+    lead: float = 15.0,
     timeout: float = 1200.0,
     database_url: str = "",
     seed: int | None = None,
@@ -243,9 +244,9 @@ def run(
             env = Env(tmp, private.url, sandbox, accounts=accounts, database_url=database_url)
             logs = Path(tmp) / "logs"
             logs.mkdir()
-            # The chaos window: posts fall due over `spread` seconds after a short lead; the kills
-            # and the flush land at random moments inside it and a little after it.
-            lead = 15.0
+            # The chaos window: posts fall due over `spread` seconds after `lead` (time to schedule
+            # them all); the kills and the flush land at random moments inside it and a little
+            # after it.
             captions = _schedule(env, posts, spread, lead)
             sandbox.control("faults", {"rates": FAULTS, "slow_seconds": SLOW_SECONDS, "paths": []})
             window = lead + spread + 30
@@ -344,18 +345,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--kills", type=int, default=10, help="SIGKILLs during the run")
     parser.add_argument("--spread", type=float, default=60.0, help="seconds the posts fall due")
+    parser.add_argument(
+        "--lead", type=float, default=15.0, help="seconds before the first post is due"
+    )
     parser.add_argument("--timeout", type=float, default=1200.0)
     parser.add_argument("--database", default="", help="DATABASE_URL (default a SQLite file)")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
-    if args.posts < 1 or args.accounts < 1 or args.workers < 1 or args.kills < 0:
-        parser.error("--posts, --accounts and --workers must be at least 1, --kills at least 0")
+    if args.posts < 1 or args.accounts < 1 or args.workers < 1 or args.kills < 0 or args.lead < 0:
+        parser.error(
+            "--posts, --accounts and --workers must be at least 1, --kills and --lead at least 0"
+        )
     tally = run(
         posts=args.posts,
         accounts=args.accounts,
         workers=args.workers,
         kills=args.kills,
         spread=args.spread,
+        lead=args.lead,
         timeout=args.timeout,
         database_url=args.database,
         seed=args.seed,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
+import struct
 import threading
 import time
 from html import escape
@@ -29,6 +30,9 @@ def _drop() -> None:
     sock = request.environ.get("werkzeug.socket")
     if sock is not None:
         with contextlib.suppress(OSError):
+            # Reset, not a polite close: a client still sending a chunk learns at once, as it
+            # would from a real dropped connection (else it waits out its write timeout).
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             sock.shutdown(socket.SHUT_RDWR)
         sock.close()
     raise DropConnection

@@ -7,12 +7,17 @@ flushed before every test; xdist worker gwN uses that index + N).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
+import uuid
+from pathlib import Path
 
 import peewee as pw
 import pytest
 import redis as redis_lib
+from hypothesis import settings as hypothesis_settings
 
 from webapp import create_app
 from webapp import db as dbmod
@@ -61,6 +66,13 @@ PG_SCHEMA = "_".join(
     )
     if part
 )
+# Hypothesis: one profile per pass, named after the engine unless CADENCE_HYPOTHESIS_PROFILE
+# names one. max_examples is the share (in %) of each fuzz test's examples the pass runs
+# (tests/test_fuzz_forms.py `fuzz`): the PostgreSQL pass runs a third, because the SQLite pass
+# already checks every saved value against PostgreSQL's column rules (assert_storable).
+hypothesis_settings.register_profile("sqlite", max_examples=100)
+hypothesis_settings.register_profile("postgresql", max_examples=34)
+hypothesis_settings.load_profile(os.environ.get("CADENCE_HYPOTHESIS_PROFILE") or ENGINE)
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PASSWORD = "correct horse battery"
 
@@ -118,16 +130,42 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+def _dirty_tables(database: pw.Database) -> tuple[set[str], set[str]]:
+    """Return the tables holding rows and (PostgreSQL) the id sequences that moved, in one read."""
+    postgres = isinstance(database, pw.PostgresqlDatabase)
+    parts = []
+    for model in MODELS:
+        table = model._meta.table_name
+        moved = "false"
+        if postgres and isinstance(model._meta.primary_key, pw.AutoField):
+            # serial's sequence; is_called turns false again on RESTART.
+            moved = f'(SELECT is_called FROM "{table}_id_seq")'  # noqa: S608 - our names
+        parts.append(
+            f"SELECT '{table}', EXISTS (SELECT 1 FROM \"{table}\"), {moved}"  # noqa: S608
+        )
+    rows = database.execute_sql(" UNION ALL ".join(parts)).fetchall()
+    return {t for t, rows_, _ in rows if rows_}, {t for t, _, moved in rows if moved}
+
+
 def _empty_tables(database: pw.Database) -> None:
+    """Give the test empty tables (and, on PostgreSQL, ids counting from 1 again).
+
+    Most tests write to a few tables only, so only those are emptied: one read finds them, and
+    a test that wrote nothing costs no write at all. On PostgreSQL, DELETE plus a sequence
+    restart costs a fraction of a TRUNCATE of all twelve tables (~85 ms a test, measured); the
+    restart also covers a table a test filled and emptied itself.
+    """
     tables = [m._meta.table_name for m in MODELS]
     with database.connection_context():
-        if isinstance(database, pw.PostgresqlDatabase):
-            names = ", ".join(f'"{t}"' for t in tables)
-            database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        else:
-            with database.atomic():
-                for table in reversed(tables):
-                    database.execute_sql(f'DELETE FROM "{table}"')  # noqa: S608 - our table names
+        dirty, moved = _dirty_tables(database)
+        if not dirty and not moved:
+            return
+        with database.atomic():
+            for table in reversed(tables):  # children before parents (MODELS is in that order)
+                if table in dirty:
+                    database.execute_sql(f'DELETE FROM "{table}"')  # noqa: S608 - our names
+            for table in moved:
+                database.execute_sql(f'ALTER SEQUENCE "{table}_id_seq" RESTART')
 
 
 @pytest.fixture
@@ -145,6 +183,9 @@ def settings(database_url, redis_url, tmp_path) -> dict:
         # Uploads are checked in the request here; tests of the media job set "queue" and run a
         # real worker burst (tests/test_media_checks.py).
         "MEDIA_CHECKS": "inline",
+        # One PBKDF2 round instead of scrypt (~0.1 s per hash): fixtures create users for most
+        # tests. Only APP_ENV=test honours this; test_production_hashes_passwords_with_scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
 
 
@@ -335,6 +376,29 @@ def tiktok(app, db, sandbox):
     return sandbox
 
 
+# Names the folder where each distinct ffmpeg sample is encoded once per test run (see
+# ffmpeg_sample). An environment variable, not a global: pytest loads this file as `conftest`
+# while tests import it as `tests.conftest`, two module objects.
+SAMPLES_ENV = "CADENCE_TEST_SAMPLES"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sample_cache(tmp_path_factory):
+    """Point ffmpeg_sample at a folder shared by the run (all xdist workers share the parent)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / "ffmpeg-samples"
+    folder.mkdir(exist_ok=True)
+    previous = os.environ.get(SAMPLES_ENV)
+    os.environ[SAMPLES_ENV] = str(folder)
+    yield
+    if previous is None:
+        os.environ.pop(SAMPLES_ENV, None)
+    else:
+        os.environ[SAMPLES_ENV] = previous
+
+
 def _ffmpeg(*args: str) -> None:
     """Run the ffmpeg that pip installs (imageio-ffmpeg), quietly, failing on error."""
     import subprocess
@@ -344,14 +408,34 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args],
         check=True,
-        timeout=60,
+        timeout=120,
     )
+
+
+def ffmpeg_sample(path, *args: str):
+    """Write what `ffmpeg args path` makes to path, encoding each distinct sample once a run."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get(SAMPLES_ENV):  # outside pytest (bench/): no run to share it with
+        _ffmpeg(*args, str(path))
+        return path
+    samples = Path(os.environ[SAMPLES_ENV])
+    key = hashlib.sha256("\0".join(args).encode()).hexdigest()[:20]
+    cached = samples / f"{key}{path.suffix}"
+    if not cached.exists():
+        # Several xdist workers may make the same sample at once: each writes its own file
+        # (ffmpeg picks the format from the suffix) and the rename is atomic.
+        partial = samples / f"{key}.{os.getpid()}.{uuid.uuid4().hex}.partial{path.suffix}"
+        _ffmpeg(*args, str(partial))
+        os.replace(partial, cached)
+    shutil.copyfile(cached, path)  # a copy, so a test may change or delete its own file
+    return path
 
 
 def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
     """Write a real H.264 MP4 test clip to path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _ffmpeg(
+    return ffmpeg_sample(
+        path,
         "-f",
         "lavfi",
         "-i",
@@ -360,13 +444,9 @@ def ffmpeg_clip(path, size: str = "720x1280", seconds: int = 1, rate: int = 30):
         "libx264",
         "-pix_fmt",
         "yuv420p",
-        str(path),
     )
-    return path
 
 
 def ffmpeg_image(path, size: str = "640x800"):
     """Write a real single-colour JPEG (or whatever path's extension says) to path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _ffmpeg("-f", "lavfi", "-i", f"color=c=orange:s={size}", "-frames:v", "1", str(path))
-    return path
+    return ffmpeg_sample(path, "-f", "lavfi", "-i", f"color=c=orange:s={size}", "-frames:v", "1")

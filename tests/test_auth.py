@@ -158,6 +158,29 @@ def test_session_cookie_is_secure_in_production(settings):
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
 
 
+def test_production_hashes_passwords_with_scrypt_and_only_tests_hash_cheaply(
+    member, client, settings
+):
+    from webapp import create_app
+
+    # The fixtures create users for most tests; scrypt (~0.1 s a hash) would dominate them.
+    assert member.password_hash.startswith("pbkdf2:sha256:1$")
+    assert login(client, member.email).status_code == 303
+
+    cheap = settings["PASSWORD_HASH_METHOD"]
+    production = create_app({**settings, "APP_ENV": "production", "TESTING": False})
+    assert production.config["PASSWORD_HASH_METHOD"] == cheap  # asked for, and ignored
+    with production.extensions["database"].connection_context():
+        user = make_user("prod@example.com")
+        assert user.password_hash.startswith("scrypt:")
+        assert User.get_by_id(user.id).check_password(PASSWORD)
+    # Development and the default config hash with scrypt too; only APP_ENV=test may choose.
+    development = {k: v for k, v in settings.items() if k != "PASSWORD_HASH_METHOD"}
+    development["APP_ENV"] = "development"
+    with create_app(development).extensions["database"].connection_context():
+        assert make_user("dev@example.com").password_hash.startswith("scrypt:")
+
+
 def test_security_headers_on_every_page(client):
     response = client.get("/login")
     assert response.headers["X-Frame-Options"] == "DENY"

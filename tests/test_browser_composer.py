@@ -145,11 +145,21 @@ class SlowPaths:
     a slow server would make it (production never has this)."""
 
     def __init__(self, app):
+        import threading
+
         self.app, self.wrapped, self.pending = app, app.wsgi_app, {}
+        self.answered: dict[str, threading.Event] = {}
         app.wsgi_app = self
 
     def slow_next(self, prefix: str, seconds: float) -> None:
+        import threading
+
         self.pending[prefix] = seconds
+        self.answered[prefix] = threading.Event()
+
+    def wait_answered(self, prefix: str, timeout: float = 15) -> None:
+        """Wait until the slowed request to prefix has been answered (not a fixed time)."""
+        assert self.answered[prefix].wait(timeout), f"the slowed {prefix} request never came"
 
     def __call__(self, environ, start_response):
         import time
@@ -158,6 +168,10 @@ class SlowPaths:
             if environ.get("PATH_INFO", "").startswith(prefix):
                 del self.pending[prefix]
                 time.sleep(seconds)
+                try:
+                    return self.wrapped(environ, start_response)
+                finally:
+                    self.answered[prefix].set()
         return self.wrapped(environ, start_response)
 
 
@@ -194,7 +208,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     # The checks that followed answered at once, while the frames were still being made.
     panel.get_by_label("Your brand").wait_for()
     assert page.get_by_text("Loading cover frames…").is_visible()
-    page.wait_for_timeout(3500)  # the slow first check has landed (or was dropped) by now
+    slow.wait_answered("/compose/check")  # the slow first check lands (or was dropped) now
     settled(page)
 
     assert page.get_by_label("Caption").input_value() == caption
@@ -252,7 +266,7 @@ def test_a_slow_check_keeps_a_photo_posts_title_and_description(
     page.get_by_label("Title").fill(title)
     page.get_by_label("Description").fill(description)
     panel.get_by_label("Allow Comment").check()
-    page.wait_for_timeout(3500)
+    slow.wait_answered("/compose/check")
     settled(page)
     assert page.get_by_label("Title").input_value() == title
     assert page.get_by_label("Description").input_value() == description

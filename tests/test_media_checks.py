@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import _ffmpeg, csrf_token, login, make_user
+from tests.conftest import csrf_token, ffmpeg_sample, login, make_user
 from tests.test_composer import form, maya, submit  # noqa: F401 - the connected account
 from tests.test_jobs import run_worker_burst
 from tests.test_media import upload
@@ -36,7 +36,8 @@ def settings(settings):
 
 
 def _colour_clip(path: Path, colour: str) -> Path:
-    _ffmpeg(
+    return ffmpeg_sample(
+        path,
         "-f",
         "lavfi",
         "-i",
@@ -45,9 +46,7 @@ def _colour_clip(path: Path, colour: str) -> Path:
         "libx264",
         "-pix_fmt",
         "yuv420p",
-        str(path),
     )
-    return path
 
 
 def _burst(settings: dict) -> None:
@@ -217,7 +216,8 @@ def test_an_ffmpeg_run_past_its_time_bound_is_stopped(tmp_path):
 
 def test_an_ffmpeg_run_is_bounded_in_memory_yet_decodes_4k(tmp_path):
     clip = tmp_path / "uhd.mp4"
-    _ffmpeg(
+    ffmpeg_sample(
+        clip,
         "-f",
         "lavfi",
         "-i",
@@ -226,7 +226,6 @@ def test_an_ffmpeg_run_is_bounded_in_memory_yet_decodes_4k(tmp_path):
         "libx264",
         "-pix_fmt",
         "yuv420p",
-        str(clip),
     )
     frame = ["-frames:v", "1", "-f", "null", "-"]
     assert ffmpeg.run(clip, after=frame).returncode == 0  # the real bound fits a 4K frame

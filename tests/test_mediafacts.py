@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
-import imageio_ffmpeg
 import pytest
 
+from tests.conftest import ffmpeg_sample as make
 from webapp.mediafacts import photo_problems, probe, video_problems
-
-FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def make(path, *args):
-    subprocess.run([FFMPEG, "-y", "-loglevel", "error", *args, str(path)], check=True, timeout=120)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -152,3 +152,21 @@ def test_session_token_migration_gives_existing_users_distinct_tokens(tmp_path):
         assert len(set(tokens)) == 2 and all(len(t) >= 32 for t in tokens), engine
         seen.append(engine)
     assert seen == ["sqlite", "postgresql"]
+
+
+def test_each_test_starts_on_empty_tables_with_ids_from_one(db):
+    # The per-test reset (tests/conftest.py _empty_tables) empties only the tables a test
+    # touched; this covers a table left with rows and one filled and emptied again.
+    from tests.conftest import _empty_tables
+    from webapp.models import Account, Post, User
+
+    user = User.create(email="m@example.com", password_hash="x")
+    Account.create(owner=user, open_id="open-1", username="u", display_name="U")
+    Post.delete().where(Post.id == Post.create(author=user, caption="gone").id).execute()
+    assert Post.select().count() == 0
+    _empty_tables(db)
+    db.connect(reuse_if_open=True)
+    assert {m.__name__: m.select().count() for m in MODELS} == {m.__name__: 0 for m in MODELS}
+    again = User.create(email="n@example.com", password_hash="x")
+    assert again.id == 1
+    assert Post.create(author=again, caption="first").id == 1

@@ -28,6 +28,9 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(cfg.ROOT / "static"),
     )
     app.config.update(settings)
+    from webapp.models.users import use_password_hash_method
+
+    use_password_hash_method(cfg.password_hash_method(settings))
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = 16 * 1024**2  # forms; media uploads get their own limit
     _secure_cookies(app)

@@ -58,6 +58,10 @@ DEFAULTS: dict[str, object] = {
     # production, so a member can't tie up web workers) or "inline" (in the upload request,
     # for tests and development without a worker; ignored in production: see checks_inline).
     "MEDIA_CHECKS": "queue",
+    # How new passwords are hashed (a werkzeug method name). Only APP_ENV=test may pick another:
+    # the test suite uses a cheap one so fixtures don't spend a scrypt per user (see
+    # password_hash_method); everywhere else it is scrypt.
+    "PASSWORD_HASH_METHOD": "scrypt",
 }
 
 _INT_KEYS = {
@@ -205,6 +209,13 @@ def checks_inline(settings: dict) -> bool:
         "demo",
         "test",
     }
+
+
+def password_hash_method(settings: dict) -> str:
+    """Return the method for hashing new passwords: scrypt unless this is the test suite."""
+    if settings.get("APP_ENV") == "test":
+        return str(settings.get("PASSWORD_HASH_METHOD") or DEFAULTS["PASSWORD_HASH_METHOD"])
+    return str(DEFAULTS["PASSWORD_HASH_METHOD"])
 
 
 def old_secret_keys(settings: dict) -> list[str]:

@@ -9,15 +9,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadData, URLSafeTimedSerializer
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth import throttle
 from webapp.auth.forms import PasswordChangeForm
 from webapp.extensions import get_redis
 from webapp.models import User, normalize_email, utcnow
+from webapp.models.users import spend_a_password_check
 
 bp = Blueprint("auth", __name__)
-_DUMMY_HASH = generate_password_hash("not a real password")
 # Set after a successful sign-in: this browser knows this email's password (see throttle.py).
 DEVICE_COOKIE = "cadence_device"
 DEVICE_SECONDS = 180 * 24 * 3600
@@ -124,7 +123,7 @@ def login():
             user = User.by_email(email)
             if user is None:
                 # Spend the same time hashing, so response times don't reveal who has a login.
-                check_password_hash(_DUMMY_HASH, password)
+                spend_a_password_check(password)
             if user is not None and user.check_password(password):
                 if not user.active:
                     error, status = "This user is deactivated. Ask an admin to reactivate it.", 403

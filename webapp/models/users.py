@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 import peewee as pw
@@ -11,6 +12,25 @@ from webapp.models.base import TimestampedModel
 
 ROLES = ("admin", "member")
 MIN_PASSWORD_LENGTH = 10
+# werkzeug's method for new password hashes; create_app sets it from the config
+# (webapp.config.password_hash_method: scrypt except in the test suite).
+_hash_method = "scrypt"
+
+
+def use_password_hash_method(method: str) -> None:
+    """Hash new passwords with method from now on (werkzeug's name, e.g. "scrypt")."""
+    global _hash_method  # noqa: PLW0603 - one setting per process, set when the app is built
+    _hash_method = method
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a real password", method=method)
+
+
+def spend_a_password_check(password: str) -> None:
+    """Check password against a dummy hash, taking as long as checking a real user's would."""
+    check_password_hash(_dummy_hash(_hash_method), password)
 
 
 def new_session_token() -> str:
@@ -61,7 +81,7 @@ class User(TimestampedModel):
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of password; sessions signed in with the old one end on save."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=_hash_method)
         self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
