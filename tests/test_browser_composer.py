@@ -113,7 +113,7 @@ def test_private_creator_greys_duet_and_stitch(live_server, page, app, admin, ad
     assert panel.get_by_text("Duets are turned off for this account in TikTok.").is_visible()
 
 
-def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready):
+def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready, tmp_path):
     account, _video = ready
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/compose/")
@@ -125,7 +125,7 @@ def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready):
         panel.get_by_label("Allow Duet").count() == 0
         and panel.get_by_label("Allow Stitch").count() == 0
     )
-    page.screenshot(path="/tmp/composer-photo.png", full_page=True)
+    page.screenshot(path=tmp_path / "composer-photo.png", full_page=True)  # per worker
 
 
 def video_with_frames(app, owner):
