@@ -171,6 +171,12 @@ def smtp_server(request, certificates):
     server.server_close()
 
 
+def _url(scheme: str, server, *, login: bool = True) -> str:
+    """Return SMTP_URL for the test server, with the test credentials unless login is False."""
+    credentials = f"{USER}:{SMTP_PASSWORD_IN_URL}@" if login else ""
+    return f"{scheme}://{credentials}localhost:{server.server_address[1]}"
+
+
 def _configure(monkeypatch, url: str, ca_file: str = "") -> None:
     for key in mail._config:
         monkeypatch.setitem(mail._config, key, mail._config[key])  # restored after the test
@@ -188,12 +194,7 @@ def _no_secret_logged(caplog) -> None:
 def test_smtp_greets_before_asking_for_starttls_and_logs_in_only_over_tls(
     smtp_server, certificates, monkeypatch, caplog
 ):
-    port = smtp_server.server_address[1]
-    _configure(
-        monkeypatch,
-        f"smtp://{USER}:{SMTP_PASSWORD_IN_URL}@localhost:{port}",
-        str(certificates["ca"]),
-    )
+    _configure(monkeypatch, _url("smtp", smtp_server), str(certificates["ca"]))
     assert mail.send(["maya@example.com"], "A post failed", "Open the post in Cadence: /posts/1\n")
     in_clear = [line for encrypted, line in smtp_server.lines if not encrypted]
     assert [line.split()[0] for line in in_clear] == ["ehlo", "STARTTLS"]
@@ -208,12 +209,7 @@ def test_smtp_greets_before_asking_for_starttls_and_logs_in_only_over_tls(
 def test_smtp_refuses_to_send_a_password_to_a_server_without_starttls(
     smtp_server, certificates, monkeypatch, caplog
 ):
-    port = smtp_server.server_address[1]
-    _configure(
-        monkeypatch,
-        f"smtp://{USER}:{SMTP_PASSWORD_IN_URL}@localhost:{port}",
-        str(certificates["ca"]),
-    )
+    _configure(monkeypatch, _url("smtp", smtp_server), str(certificates["ca"]))
     with caplog.at_level(logging.WARNING, logger="webapp.mail"):
         assert mail.send(["maya@example.com"], "A post failed", "body") is False
     assert smtp_server.logins == [] and smtp_server.messages == []
@@ -227,12 +223,7 @@ def test_smtp_refuses_to_send_a_password_to_a_server_without_starttls(
 
 @pytest.mark.parametrize("smtp_server", ["implicit"], indirect=True)
 def test_smtps_delivers_over_tls_from_the_start(smtp_server, certificates, monkeypatch, caplog):
-    port = smtp_server.server_address[1]
-    _configure(
-        monkeypatch,
-        f"smtps://{USER}:{SMTP_PASSWORD_IN_URL}@localhost:{port}",
-        str(certificates["ca"]),
-    )
+    _configure(monkeypatch, _url("smtps", smtp_server), str(certificates["ca"]))
     assert mail.send(["maya@example.com"], "A post failed", "body")
     assert all(encrypted for encrypted, _ in smtp_server.lines)
     assert smtp_server.logins == [(True, USER, PASSWORD)]
@@ -243,9 +234,8 @@ def test_smtps_delivers_over_tls_from_the_start(smtp_server, certificates, monke
 @pytest.mark.parametrize("smtp_server", ["starttls", "implicit"], indirect=True)
 def test_smtp_certificate_is_verified_by_default(smtp_server, monkeypatch, caplog):
     # No SMTP_CA_FILE: the throwaway CA isn't trusted, so no password and no message go out.
-    port = smtp_server.server_address[1]
     scheme = "smtps" if smtp_server.mode == "implicit" else "smtp"
-    _configure(monkeypatch, f"{scheme}://{USER}:{SMTP_PASSWORD_IN_URL}@localhost:{port}")
+    _configure(monkeypatch, _url(scheme, smtp_server))
     with caplog.at_level(logging.WARNING, logger="webapp.mail"):
         assert mail.send(["maya@example.com"], "A post failed", "body") is False
     assert smtp_server.logins == [] and smtp_server.messages == []
@@ -256,8 +246,7 @@ def test_smtp_certificate_is_verified_by_default(smtp_server, monkeypatch, caplo
 def test_smtp_without_a_password_still_uses_starttls_when_offered(
     smtp_server, certificates, monkeypatch
 ):
-    port = smtp_server.server_address[1]
-    _configure(monkeypatch, f"smtp://localhost:{port}", str(certificates["ca"]))
+    _configure(monkeypatch, _url("smtp", smtp_server, login=False), str(certificates["ca"]))
     assert mail.send(["maya@example.com"], "A post failed", "body")
     assert smtp_server.logins == []
     assert [encrypted for encrypted, _ in smtp_server.messages] == [True]

@@ -309,14 +309,17 @@ def _stamps(media: Media) -> list[int]:
     return [int(media.duration_ms * (i + 0.5) / COVER_FRAMES) for i in range(COVER_FRAMES)]
 
 
+def _made_frames(media: Media, root: str | Path | None = None) -> list[int]:
+    return [ms for ms in _stamps(media) if frame_path(media, ms, root).is_file()]
+
+
 def extract_frames(media: Media, root: str | Path) -> list[int]:
     """Write the cover-frame thumbnails of a checked video (in the job); return their stamps."""
     if media.kind != "video" or not media.duration_ms or media.problems:
         return []
-    folder = frames_dir(media, root)
-    folder.mkdir(parents=True, exist_ok=True)
+    frames_dir(media, root).mkdir(parents=True, exist_ok=True)
     for ms in _stamps(media):
-        target = folder / f"{ms}.jpg"
+        target = frame_path(media, ms, root)
         if target.is_file():
             continue
         try:
@@ -327,7 +330,7 @@ def extract_frames(media: Media, root: str | Path) -> list[int]:
             )
         except subprocess.TimeoutExpired:
             target.unlink(missing_ok=True)
-    return [ms for ms in _stamps(media) if (folder / f"{ms}.jpg").is_file()]
+    return _made_frames(media, root)
 
 
 def cover_frames(media: Media) -> list[int]:
@@ -337,10 +340,9 @@ def cover_frames(media: Media) -> list[int]:
     """
     if media.status != "ready" or media.kind != "video" or not media.duration_ms:
         return []
-    folder = frames_dir(media)
-    return [ms for ms in _stamps(media) if (folder / f"{ms}.jpg").is_file()]
+    return _made_frames(media)
 
 
-def frame_path(media: Media, ms: int) -> Path:
+def frame_path(media: Media, ms: int, root: str | Path | None = None) -> Path:
     """Return the thumbnail file of one cover frame."""
-    return frames_dir(media) / f"{int(ms)}.jpg"
+    return frames_dir(media, root) / f"{int(ms)}.jpg"
