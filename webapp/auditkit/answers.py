@@ -53,7 +53,7 @@ def build(kit, settings, service, *, redirect_uri: str) -> str:
         f"{kit.demo_url}. Sign in with {kit.demo_email} and the password given below, then "
         "follow the attached demo guide step by step."
         if kit.instance_public
-        else f"No. {org} opens a workspace for each customer and gives them their sign-in; "
+        else f"No. {org} gives each of its customers their own sign-in, and "
         "there is no public sign-up page. For the review, TikTok gets a demo instance at "
         f"{kit.demo_url or '(demo URL)'} with the credentials below and the attached "
         "step-by-step guide, plus a screen recording."
