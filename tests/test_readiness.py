@@ -136,7 +136,11 @@ def test_the_demo_account_check_says_what_to_do_in_each_case(admin_client, admin
     kit.save()
 
     def demo_lines():
-        return [(s, t) for s, t in checklist(admin_client) if t.startswith("The demo TikTok account is private")]
+        return [
+            (s, t)
+            for s, t in checklist(admin_client)
+            if t.startswith("The demo TikTok account is private")
+        ]
 
     # Nobody signs in with the demo email yet.
     [(state, text)] = demo_lines()
