@@ -69,7 +69,7 @@ def walk(
                     if wait_for_person is None:
                         target.click()
                     tab.wait_for_url(
-                        f"{base_url}/accounts/tiktok/callback*", timeout=10 * timeout_ms
+                        f"{base_url}/accounts/callback*", timeout=10 * timeout_ms
                     )
                     shown = tab
                     if on_step:
