@@ -207,9 +207,12 @@ def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
     assert page.locator("#actions .has-tip").count() == 0  # no reason, no tooltip, no tab stop
 
 
-def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, ready):
-    """The hover texts are elements drawn in the page, shown on hover and on keyboard focus."""
+@pytest.mark.parametrize("audited", [True, False])
+def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, ready, audited):
+    """The hover texts are elements drawn in the page, shown on hover and on keyboard focus;
+    unaudited, every interaction still shows (and TikTok's sentence still wins the hover)."""
     account, video = ready
+    TikTokService.update(audited=audited).execute()
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/compose/?media={video.id}")
     panel = page.locator(f"#panel-{account.id}")
