@@ -165,7 +165,7 @@ def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready, 
     ],
 )
 def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
-    live_server, page, app, admin, admin_client, tiktok, creator, labels
+    live_server, page, app, admin, admin_client, tiktok, creator, labels, tmp_path
 ):
     from webapp.models import Post
     from webapp.tiktok.composer import UNAUDITED_NOTE, UNAUDITED_REFUSED
@@ -193,6 +193,7 @@ def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
     expect(tip).to_have_text(UNAUDITED_REFUSED)
     wrapper.hover()
     expect(tip).to_be_visible()
+    page.screenshot(path=tmp_path / f"unaudited-{creator}.png")
     expect(page.locator(".reasons")).to_contain_text(UNAUDITED_REFUSED)
     # Forced past the disabled button, the server refuses the same way; nothing is saved or sent.
     post_now.evaluate("button => { button.disabled = false; }")
