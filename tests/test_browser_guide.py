@@ -15,19 +15,19 @@ import pytest
 from tests.conftest import PASSWORD
 from tests.test_browser_accounts import settings  # noqa: F401 - the app talks to the sandbox
 from tests.test_publishing import add_media, worker_env
-from webapp.auditkit.guide import STEPS
-from webapp.auditkit.walk import walk
+from webapp.auditkit.guide import steps
+from webapp.auditkit.walk import DEMO_ACCOUNT, walk
 from webapp.models import AuditKit, TikTokService
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def demo(app, live_server, admin, tiktok):
+def demo(app, live_server, admin, tiktok, audited):
     """Web, a real worker process and the sandbox, with a video and the demo user set."""
     app.config["PUBLIC_URL"] = live_server
     service = TikTokService.load()
-    service.audited = True
+    service.audited = audited
     service.save()
     kit = AuditKit.load()
     kit.demo_email = admin.email
@@ -45,18 +45,45 @@ def demo(app, live_server, admin, tiktok):
     process.wait(10)
 
 
-def test_the_generated_guide_walks_through_to_the_published_post(demo, page, admin, tiktok):
+@pytest.fixture
+def audited():
+    """The guide's variant: unaudited unless a test says otherwise."""
+    return False
+
+
+def walk_and_check(demo, page, admin, tiktok, audited):
     seen = []
 
     def check(number, step, shown):
         seen.append(number)
         if shown is page and number > 1:
-            assert page.locator(".guide-panel").count() == 1, step  # the reviewer's panel
+            # The reviewer's panel, on the step that follows this one.
+            panel = page.locator(".guide-panel")
+            assert panel.count() == 1, step
         if step.label == "Open on TikTok":
-            assert shown.url.startswith(f"{tiktok.url}/@maya.rivers/video/")
+            # A private account's posts are never public: the link opens its profile.
+            assert shown.url.rstrip("/") == f"{tiktok.url}/@{DEMO_ACCOUNT}", shown.url
 
-    walk(page, demo, admin.email, PASSWORD, video="demo.mp4", on_step=check)
-    assert seen == list(range(1, len(STEPS) + 1))
+    walk(page, demo, admin.email, PASSWORD, audited=audited, video="demo.mp4", on_step=check)
+    assert seen == list(range(1, len(steps(audited)) + 1))
+    publishes = tiktok.control("state")["publishes"]
+    assert len(publishes) == 1
+    return publishes[0]
+
+
+def test_the_unaudited_guide_walks_through_to_the_private_post(demo, page, admin, tiktok):
+    """Every step by its label, each hover's tooltip asserted; the post goes out "Only me"."""
+    sent = walk_and_check(demo, page, admin, tiktok, False)
+    assert sent["post_info"]["privacy_level"] == "SELF_ONLY", sent
+    assert "Cadence" not in sent["post_info"]["title"]
+
+
+@pytest.mark.parametrize("audited", [True])
+def test_the_audited_guide_ends_with_a_branded_post_to_friends(demo, page, admin, tiktok, audited):
+    sent = walk_and_check(demo, page, admin, tiktok, True)
+    info = sent["post_info"]
+    assert info["privacy_level"] == "MUTUAL_FOLLOW_FRIENDS", sent
+    assert info["brand_content_toggle"] and info["brand_organic_toggle"], sent
 
 
 # Run once, not in both passes: the recorder drives the app over HTTP and checks the video it

@@ -72,21 +72,20 @@ def _named(label: str) -> re.Pattern:
 
 
 def _privacy_option(page, label: str):
-    group = page.get_by_role("group", name=PRIVACY_FIELD_LABEL)
+    group = page.get_by_role("radiogroup", name=PRIVACY_FIELD_LABEL)
     return group.get_by_role("radio", name=_named(label)).first
 
 
 def _hover_target(page, label: str):
-    return (
+    control = (
         page.get_by_role("button", name=label, exact=True)
-        .or_(
-            page.get_by_role("group", name=PRIVACY_FIELD_LABEL).get_by_role(
-                "radio", name=_named(label)
-            )
-        )
+        .or_(_privacy_option(page, label))
         .or_(page.get_by_role("checkbox", name=_named(label)))
         .first
     )
+    # The pointer goes onto the tooltip's wrapper (the element it describes): a disabled
+    # control takes no pointer events itself.
+    return control.locator("xpath=ancestor-or-self::*[@aria-describedby][1]")
 
 
 def walk(
@@ -220,7 +219,7 @@ def walk(
                     field.fill(step.value)
                 _settle(page)
             elif step.role == "look":
-                field = page.get_by_role("group", name=step.label)
+                field = page.get_by_role("radiogroup", name=step.label)
                 expect(field).to_be_visible(timeout=timeout_ms)
                 show.point(page, field)
             elif step.role == "page":
