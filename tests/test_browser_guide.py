@@ -4,6 +4,7 @@ label in the app without changing the guide (or the other way round) breaks this
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -86,51 +87,106 @@ def test_the_audited_guide_ends_with_a_branded_post_to_friends(demo, page, admin
     assert info["brand_content_toggle"] and info["brand_organic_toggle"], sent
 
 
-# Run once, not in both passes: the recorder drives the app over HTTP and checks the video it
-# writes (frames, captions, length); the engine behind the pages doesn't change any of that.
-@pytest.mark.engine_independent
-@pytest.mark.recording
-def test_record_writes_a_playable_mp4_of_the_guide(demo, app, admin):
-    """`flask audit-kit record` against the sandbox: headless, end to end, one caption a step."""
+def video_facts(path: Path) -> dict:
+    """Read duration, frame rate and size from what the ffmpeg binary says about the file."""
+    import re
+
     import imageio_ffmpeg
 
-    from webapp.auditkit.record import FPS, HEIGHT, SECONDS_PER_STEP, WIDTH
+    said = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
+        capture_output=True,
+        text=True,
+    ).stderr
+    h, m, s = re.search(r"Duration: (\d+):(\d+):([\d.]+)", said).groups()
+    stream = re.search(r"Video: h264.*?, yuv420p.*?, (\d+)x(\d+).*?, ([\d.]+) fps", said)
+    assert stream, said
+    return {
+        "seconds": int(h) * 3600 + int(m) * 60 + float(s),
+        "size": (int(stream[1]), int(stream[2])),
+        "fps": float(stream[3]),
+    }
+
+
+def small_frames(path: Path) -> list[bytes]:
+    """Decode every frame, shrunk to 160×90 grey."""
+    import imageio_ffmpeg
+
+    raw = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(path)]
+        + ["-vf", "scale=160:90", "-pix_fmt", "gray", "-f", "rawvideo", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    size = 160 * 90
+    return [raw[i : i + size] for i in range(0, len(raw), size)]
+
+
+def difference(a: bytes, b: bytes) -> float:
+    """Return the mean absolute difference of two grey frames (0-255)."""
+    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+
+
+# Run once, not in both passes: the recorder drives the app over HTTP and checks the video it
+# writes; the engine behind the pages doesn't change any of that.
+@pytest.mark.engine_independent
+@pytest.mark.recording
+def test_record_films_the_guide_with_cursor_tooltips_and_live_status(demo, app, admin, tiktok):
+    """`flask audit-kit record` against the sandbox: a real screen recording of the unaudited
+    guide, with motion in every step and each required tooltip on screen while filmed."""
+    from webapp.auditkit.record import FPS, HEIGHT, HOVER_MS, WIDTH
 
     kit = AuditKit.load()
     kit.set_demo_password(PASSWORD)
     kit.save()
     out = Path(app.config["MEDIA_ROOT"]).parent / "demo.mp4"
-    env = worker_env(dict(app.config))
+    log = out.with_suffix(".json")
+    guide = steps(False)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "webapp",
-            "audit-kit",
-            "record",
-            "--base-url",
-            demo,
-            "--out",
-            str(out),
-        ],
-        env=env,
+        [sys.executable, "-m", "flask", "--app", "webapp", "audit-kit", "record"]
+        + ["--base-url", demo, "--out", str(out), "--log", str(log)],
+        env=worker_env(dict(app.config)),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
-    assert len(lines) == len(STEPS) and lines[0].startswith(f"[1/{len(STEPS)}]")
-    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(out))
-    assert seconds == pytest.approx(len(STEPS) * SECONDS_PER_STEP, abs=0.2)
-    assert frames == pytest.approx(len(STEPS) * SECONDS_PER_STEP * FPS, abs=2)
-    reader = imageio_ffmpeg.read_frames(str(out))
-    meta = next(reader)
-    assert tuple(meta["size"]) == (WIDTH, HEIGHT)
-    reader.close()
+    assert lines == [f"[{n}/{len(guide)}] {s.action}" for n, s in enumerate(guide, 1)]
+
+    facts = video_facts(out)
+    assert 60 <= facts["seconds"] <= 240, facts
+    assert facts["fps"] >= 10 and facts["fps"] == FPS, facts
+    assert facts["size"] == (WIDTH, HEIGHT)
     assert out.stat().st_size < 50 * 1024 * 1024
+
+    timeline = json.loads(log.read_text())
+    frames = small_frames(out)
+    assert len(frames) == pytest.approx(facts["seconds"] * FPS, abs=FPS)
+    assert [s["number"] for s in timeline["steps"]] == list(range(1, len(guide) + 1))
+    for step in timeline["steps"]:
+        # Motion, not stills: within each step (after its caption appears), some frames differ.
+        first = int(step["from"] * FPS) + 2
+        last = min(int(step["to"] * FPS), len(frames)) - 1
+        window = frames[first : last + 1 : 3]
+        assert len(window) >= 2, step
+        moved = max(difference(a, b) for a, b in zip(window, window[1:], strict=False))
+        assert moved > 0.05, step
+
+    hovers = {h["label"]: h for h in timeline["hovers"]}
+    expected = {s.label: s.tooltip for s in guide if s.role == "hover"}
+    assert {label: h["tooltip"] for label, h in hovers.items()} == expected
+    for hover in hovers.values():
+        # Checked in the page while those frames were filmed: the tooltip was there all along.
+        assert hover["to"] - hover["from"] >= HOVER_MS / 1000 - 0.05, hover
+        assert len(hover["checks"]) >= 5 and all(ok for _, ok in hover["checks"]), hover
+        still = frames[int(hover["from"] * FPS) + 1 : int(hover["to"] * FPS)]
+        assert still and max(difference(still[0], f) for f in still) < 8, hover  # held, readable
+
+    sent = tiktok.control("state")["publishes"]
+    assert len(sent) == 1 and sent[0]["post_info"]["privacy_level"] == "SELF_ONLY"
+    for publish in sent:
+        assert "cadence" not in json.dumps(publish["post_info"]).lower(), publish
 
 
 def test_record_without_demo_credentials_is_one_line(app):

@@ -27,6 +27,8 @@ class Show:
     """What a recording adds to the walk (captions, a gliding pointer, pauses); the plain walk
     adds nothing."""
 
+    typing_delay_ms = 0  # type the caption key by key, this many ms apart (0: fill it at once)
+
     def begin(self, number: int, total: int, step: Step, page) -> None:
         """Start a step on the tab that shows it."""
 
@@ -215,6 +217,8 @@ def walk(
                         field.select_option(label=video)
                     else:
                         field.select_option(index=1)
+                elif show.typing_delay_ms:
+                    field.press_sequentially(step.value, delay=show.typing_delay_ms)
                 else:
                     field.fill(step.value)
                 _settle(page)
