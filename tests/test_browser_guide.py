@@ -150,6 +150,7 @@ def test_record_films_the_guide_with_cursor_tooltips_and_live_status(demo, app, 
         text=True,
         timeout=300,
     )
+    out.with_suffix(".txt").write_text(result.stdout)  # the progress lines, to read on failure
     assert result.returncode == 0, result.stderr[-2000:]
     lines = [line for line in result.stdout.splitlines() if line.startswith("[")]
     assert lines == [f"[{n}/{len(guide)}] {s.action}" for n, s in enumerate(guide, 1)]

@@ -14,8 +14,10 @@ import base64
 import contextlib
 import json
 import os
+import queue
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +45,18 @@ OVERLAY_JS = r"""(() => {
     'viewBox="0 0 28 28">' +
     '<path d="M3 2 L3 23 L8.6 17.6 L12.4 26 L16.2 24.3 L12.5 16 L20 16 Z" fill="#111" ' +
     'stroke="#fff" stroke-width="1.6" stroke-linejoin="round"/></svg>';
+  // A modal <dialog> is drawn in the top layer, above any z-index: while one is open, the
+  // cursor and the caption bar move into it so they stay on top.
+  function host() {
+    return document.querySelector('dialog:modal') || document.body;
+  }
+  function place() {
+    const cursor = document.getElementById('rec-cursor');
+    const top = host();
+    if (cursor && cursor.parentNode !== top) {
+      top.append(document.getElementById('rec-caption'), cursor);
+    }
+  }
   function install() {
     if (!document.body || document.getElementById('rec-cursor')) return;
     const cursor = document.createElement('div');
@@ -62,11 +76,18 @@ OVERLAY_JS = r"""(() => {
     bar.innerHTML = '<div class="rec-action"></div><div class="rec-point" ' +
       'style="font-weight:400;font-size:15px;opacity:.85;margin-top:3px"></div>';
     // The reviewer's Guide panel would repeat the caption bar (and stays on the step where the
-    // reviewer last moved it): hide it in the film.
+    // reviewer last moved it): hide it in the film. A blurred dialog backdrop takes Chromium
+    // without a GPU ~0.3 s a frame: keep the dimming, drop the blur. Room below the page, so
+    // its last button can scroll above the caption bar.
     const style = document.createElement('style');
-    style.textContent = '.guide-panel{display:none!important}';
-    document.body.append(style, bar, cursor);
+    style.textContent = '.guide-panel{display:none!important}' +
+      'html{padding-bottom:CAPTION_PXpx!important}' +
+      'dialog{backdrop-filter:none!important;-webkit-backdrop-filter:none!important}';
+    document.head.append(style);
+    document.body.append(bar, cursor);
     window.__recShow();
+    place();
+    setInterval(place, 100);
   }
   window.__recShow = function () {
     const bar = document.getElementById('rec-caption');
@@ -78,6 +99,7 @@ OVERLAY_JS = r"""(() => {
   };
   document.addEventListener('mousemove', (event) => {
     window.__recCursor = [event.clientX, event.clientY];
+    place();
     const cursor = document.getElementById('rec-cursor');
     if (cursor) {
       cursor.style.left = event.clientX + 'px';
@@ -120,7 +142,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 class Encoder:
-    """ffmpeg reading JPEG frames on a pipe and writing a constant-rate H.264 MP4."""
+    """ffmpeg reading JPEG frames on a pipe and writing a constant-rate H.264 MP4.
+
+    Frames are handed over at once and written by a thread, so a busy ffmpeg never holds up
+    the browser (which would slow the film down).
+    """
 
     def __init__(self, out: Path, fps: int = FPS):
         import imageio_ffmpeg
@@ -131,6 +157,8 @@ class Encoder:
         self.next_tick = 0.0
         self.last: bytes | None = None
         self.written = 0
+        self.failure = ""
+        self.queue: queue.Queue = queue.Queue()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - ffmpeg's stderr, read at the end
         self.process = subprocess.Popen(
             [
@@ -167,27 +195,36 @@ class Encoder:
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
+        self.writer = threading.Thread(target=self._write, name="recording-encoder", daemon=True)
+        self.writer.start()
 
     def at(self, timestamp: float) -> float:
         """Return the video time (seconds) of a wall-clock timestamp."""
         return 0.0 if self.start is None else timestamp - self.start
 
     def frame(self, jpeg: bytes, timestamp: float) -> None:
-        """Take a frame shown from timestamp on; write the frames due before it."""
+        """Take a frame shown from timestamp on."""
         if self.start is None:
-            self.start = self.next_tick = timestamp
-        self._fill(timestamp)
-        self.last = jpeg
+            self.start = timestamp
+        self.queue.put((jpeg, timestamp))
 
-    def _fill(self, until: float) -> None:
-        # Every tick shows the latest frame taken before it: a still page repeats its frame.
-        while self.last is not None and self.next_tick <= until:
-            try:
-                self.process.stdin.write(self.last)
-            except (BrokenPipeError, OSError) as exc:
-                raise RecordError(f"ffmpeg stopped taking frames: {self._error() or exc}") from None
-            self.written += 1
-            self.next_tick += self.dt
+    def _write(self) -> None:
+        while True:
+            item = self.queue.get()
+            jpeg, timestamp = item if item is not None else (None, self.until)
+            if self.start is not None and self.next_tick == 0.0:
+                self.next_tick = self.start
+            # Every tick shows the latest frame taken before it: a still page repeats its frame.
+            while self.last is not None and self.next_tick <= timestamp and not self.failure:
+                try:
+                    self.process.stdin.write(self.last)
+                except (BrokenPipeError, OSError) as exc:
+                    self.failure = self._error() or str(exc)
+                self.written += 1
+                self.next_tick += self.dt
+            if item is None:
+                return
+            self.last = jpeg
 
     def _error(self) -> str:
         self.log.seek(0)
@@ -195,18 +232,23 @@ class Encoder:
 
     def close(self, until: float) -> None:
         """Write the last frame up to until, then finish the file."""
-        self._fill(until)
+        self.until = until
+        self.queue.put(None)
+        self.writer.join(300)
         with contextlib.suppress(OSError):
             self.process.stdin.close()
         code = self.process.wait(300)
-        if code != 0 or self.written == 0:
-            raise RecordError(f"ffmpeg could not write {self.out}: {self._error() or 'no frames'}")
+        if self.failure or code != 0 or self.written == 0:
+            problem = self.failure or self._error() or "no frames"
+            raise RecordError(f"ffmpeg could not write {self.out}: {problem}")
 
     def abort(self) -> None:
         """Stop ffmpeg without finishing the file."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+        self.queue.put(None)
+        self.until = 0.0
 
 
 class Screencast:
@@ -233,7 +275,7 @@ class Screencast:
         session.on("Page.screencastFrame", on_frame)
         session.send(
             "Page.startScreencast",
-            {"format": "jpeg", "quality": 85, "maxWidth": WIDTH, "maxHeight": HEIGHT},
+            {"format": "jpeg", "quality": 80, "maxWidth": WIDTH, "maxHeight": HEIGHT},
         )
         self.session, self.page = session, page
 
