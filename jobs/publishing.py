@@ -597,7 +597,7 @@ def _needs_checks(target: PostTarget) -> bool:
     return (
         target.status == "published"
         and target.phase == "moderation"
-        and target.privacy_level != "SELF_ONLY"
+        and pub.awaits_public_id(target.privacy_level)
         and not target.publicaly_available_post_id
         and target.published_at is not None
         and utcnow() - target.published_at < pub.UNCONFIRMED_AFTER

@@ -242,6 +242,31 @@ def post_page(username: str, post_id: str):
     )
 
 
+VISIBILITY = {
+    "PUBLIC_TO_EVERYONE": "Everyone",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends (private)",
+    "FOLLOWER_OF_CREATOR": "Followers (private)",
+    "SELF_ONLY": "Only me (private)",
+}
+
+
+@bp.route("/@<username>")
+def profile_page(username: str):
+    """Show a creator's profile with every published post, private ones marked, as the owner
+    sees it when signed in (where "Open on TikTok" leads for a post with no public link)."""
+    st = state()
+    with st.lock:
+        creator = st.creators.get(username)
+        if creator is None:
+            abort(404)
+        posts = [
+            p
+            for p in st.publishes.values()
+            if p["username"] == username and p["status"] == "PUBLISH_COMPLETE"
+        ][::-1]
+    return render_template("profile.html", creator=creator, posts=posts, visibility=VISIBILITY)
+
+
 @bp.route("/_sandbox/")
 def dashboard():
     """List creators and recent publishes for a human."""

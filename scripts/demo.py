@@ -159,7 +159,7 @@ def main(argv: list[str]) -> int:
         auth_base = api_base = f"http://127.0.0.1:{sandbox_port}"
         env["TIKTOK_AUTH_BASE_URL"] = env["TIKTOK_API_BASE_URL"] = auth_base
         sandbox_env = (
-            f"SANDBOX_REDIRECT_URIS={base}/accounts/tiktok/callback "
+            f"SANDBOX_REDIRECT_URIS={base}/accounts/callback "
             f"SANDBOX_WEBHOOK_URL={base}/webhooks/tiktok "
             f"SANDBOX_VERIFIED_URL_PREFIXES={base}/pull/"
         )

@@ -54,9 +54,7 @@ def test_connect_saves_the_account_and_the_first_tab_updates(admin_client, tikto
     authorize = flow.start(admin_client)
     assert authorize.startswith(tiktok.url + "/v2/auth/authorize/?client_key=sbx_demo_client_key")
     assert "scope=user.info.basic%2Cuser.info.profile%2Cvideo.publish%2Cvideo.upload" in authorize
-    assert (
-        "redirect_uri=https%3A%2F%2Fcadence.example.com%2Faccounts%2Ftiktok%2Fcallback" in authorize
-    )
+    assert "redirect_uri=https%3A%2F%2Fcadence.example.com%2Faccounts%2Fcallback" in authorize
     done = flow.back(admin_client, flow.consent(authorize))
     assert done.status_code == 200
     assert "@maya.rivers is connected." in done.get_data(as_text=True)

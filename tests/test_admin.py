@@ -20,7 +20,7 @@ SERVICES_OK = {
 
 def test_services_shows_redirect_uri_and_default_endpoints(admin_client):
     page = admin_client.get("/admin/services").get_data(as_text=True)
-    assert 'value="https://cadence.example.com/accounts/tiktok/callback" readonly' in page
+    assert 'value="https://cadence.example.com/accounts/callback" readonly' in page
     assert 'value="https://cadence.example.com/webhooks/tiktok" readonly' in page
     assert "https://open.tiktokapis.com" in page
     assert "Direct Post" in page and "Upload as draft" in page

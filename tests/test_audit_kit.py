@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import http.server
 import io
 import threading
@@ -190,3 +191,126 @@ def test_readiness_lists_problems_in_words(admin_client, db):
     assert "Redirect URI is https" in page
     assert "Privacy policy URL is set" in page
     assert "must be private" in page
+
+
+# --- answers wording: a service offered to customers, never an internal upload tool -------------
+
+# The phrases the issue found, and the CSG's own "not acceptable" example.
+NOT_ACCEPTABLE = [
+    "a utility tool to help upload contents to the account(s) you or your team manages",
+    "so its team can prepare TikTok posts for the TikTok accounts it manages",
+    "Cadence is self-hosted by the organization for its own team",
+    "For internal use only.",
+    "We built it for personal use.",
+    "We post to our own TikTok accounts with it.",
+    "It publishes to accounts managed by our team.",
+    "the Accounts   which WE manage",
+    "An uploading tool for TikTok.",
+    "A tool for uploading videos.",
+    "an in-house app",
+]
+
+
+@pytest.mark.parametrize("text", NOT_ACCEPTABLE)
+def test_wording_warnings_catch_each_not_acceptable_phrase(text):
+    warnings = answers.wording_warnings(text)
+    assert warnings, text
+    assert all(w.phrase.lower() in " ".join(text.lower().split()) for w in warnings)
+    assert all("not acceptable" in w.reason for w in warnings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Customers connect their own TikTok accounts and manage their content in one place.",
+        "Our support team answers within a day.",
+        "Brands schedule and publish posts; agencies' clients see the status TikTok reports.",
+    ],
+)
+def test_wording_warnings_leave_a_service_for_customers_alone(text):
+    assert answers.wording_warnings(text) == []
+
+
+def answers_on_page(client) -> str:
+    page = client.get("/admin/audit-kit").get_data(as_text=True)
+    raw = page.split('<textarea id="answers"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+    return html.unescape(raw)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"instance_public": "y"},
+        {"org_name": "Solo Creator Studio", "customers": "1", "accounts_per_customer": "1"},
+        {"org_name": "Big Agency", "customers": "250", "instance_public": "y"},
+    ],
+    ids=["private", "public", "small", "large-public"],
+)
+def test_generated_answers_describe_a_service_offered_to_customers(admin_client, db, changes):
+    assert save(admin_client, **changes).status_code == 303
+    text = answers_on_page(admin_client)
+    flat = " ".join(text.split())
+    assert "create, schedule, publish and manage their TikTok content in one place" in flat
+    assert "brands, creators" in flat
+    assert answers.wording_warnings(text) == []
+    lowered = " ".join(text.lower().split())
+    for phrase in (
+        "its team",
+        "accounts it manages",
+        "own team",
+        "utility",
+        "internal",
+        "upload tool",
+    ):
+        assert phrase not in lowered, phrase
+    # The arithmetic and the stored fields are still there.
+    assert "per account per day =" in text and "`status/fetch publicaly_available_post_id`" in text
+    page = admin_client.get("/admin/audit-kit").get_data(as_text=True)
+    assert "No wording that TikTok" in page and "has-warnings" not in page
+
+
+def test_the_default_about_page_reads_as_a_service_for_customers(app, db):
+    from webapp.models import AppSettings
+    from webapp.public import default_texts
+
+    texts = default_texts(AppSettings.load())
+    for name, text in texts.items():
+        assert answers.wording_warnings(text) == [], name
+    assert "create, schedule, publish and manage" in " ".join(texts["about"].split())
+
+
+def test_the_editor_warns_live_and_on_save_without_blocking(admin_client, db):
+    save(admin_client)
+    token = csrf_token(admin_client, "/admin/audit-kit")
+    typed = (
+        "Goal: a utility tool to help upload contents to the account(s) you or your team manages."
+    )
+    live = admin_client.post(
+        "/admin/audit-kit/answers/check",
+        data={"answers": typed},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
+    fragment = live.get_data(as_text=True)
+    assert live.status_code == 200
+    assert fragment.lstrip().startswith('<aside id="answers-warnings"')
+    assert "<textarea" not in fragment and "<html" not in fragment  # only the warnings swap
+    assert "account(s) you or your team manages" in html.unescape(fragment)
+    clean = admin_client.post(
+        "/admin/audit-kit/answers/check",
+        data={"answers": "Brands schedule their TikTok posts."},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    ).get_data(as_text=True)
+    assert "No wording that TikTok" in clean and "has-warnings" not in clean
+    # Saving still works, and the page shows the warnings beside the saved text.
+    saved = admin_client.post(
+        "/admin/audit-kit/answers", data={"answers": typed, "csrf_token": token}
+    )
+    assert saved.status_code == 303
+    assert AuditKit.load().answers_edited == typed
+    page = html.unescape(admin_client.get("/admin/audit-kit").get_data(as_text=True))
+    assert "3 phrases are marked beside the text" in page
+    aside = page.split('id="answers-warnings"', 1)[1].split("</aside>", 1)[0]
+    assert "account(s) you or your team manages" in aside and "utility" in aside
+    # The textarea asks for live checks of only the warnings element, newest request wins.
+    assert 'hx-target="#answers-warnings"' in page and 'hx-sync="this:replace"' in page

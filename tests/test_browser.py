@@ -36,7 +36,7 @@ def test_admin_signs_in_and_opens_services(live_server, page, admin):
     assert (
         page.get_by_label("Redirect URI to register with TikTok")
         .input_value()
-        .endswith("/accounts/tiktok/callback")
+        .endswith("/accounts/callback")
     )
     # A bad value is explained beside the field and what was typed stays.
     page.get_by_label("Client key").fill("has a space")

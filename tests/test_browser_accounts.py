@@ -33,7 +33,7 @@ def test_connect_in_a_new_tab_and_the_first_tab_updates(app, live_server, page, 
     tab.wait_for_load_state()
     assert "wants to access your TikTok account" in tab.content()
     tab.get_by_role("button", name="Authorize").click()
-    tab.wait_for_url(f"{live_server}/accounts/tiktok/callback*")
+    tab.wait_for_url(f"{live_server}/accounts/callback*")
     assert tab.get_by_text("@maya.rivers is connected.").is_visible()
     tab.close()
     # The first tab notices by itself (it polls every 2 s) and reloads onto the new card.

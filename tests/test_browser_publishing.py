@@ -30,6 +30,7 @@ def test_status_widget_updates_itself_until_open_on_tiktok(
     maya,  # noqa: F811 - the fixture imported above
     job_settings,
     sandbox,  # noqa: F811 - fixtures
+    tmp_path,
 ):
     _, target = make_post(admin, maya, add_media(admin, job_settings))
     sign_in(page, live_server, admin.email)
@@ -61,8 +62,52 @@ def test_status_widget_updates_itself_until_open_on_tiktok(
     expect(widget).to_contain_text("Published")
     expect(widget.get_by_role("button", name="Cancel post")).to_have_count(0)
     assert widget.get_attribute("hx-trigger") is None  # polling stopped
+    assert widget.locator(".tiktok-note").count() == 0  # a public post opens itself, no note
+    page.screenshot(path=str(tmp_path / "post-public.png"), full_page=True)
     # The timeline followed along (out-of-band swap), still without a reload.
     timeline = page.locator("#post-timeline")
     expect(timeline).to_contain_text("The whole video reached TikTok")
     expect(timeline).to_contain_text("Published on TikTok")
     expect(page.locator("#post-timeline")).to_have_count(1)
+
+
+def test_a_private_posts_open_on_tiktok_opens_the_creators_profile(
+    live_server,
+    page,
+    admin,
+    maya,  # noqa: F811 - the fixture imported above
+    job_settings,
+    sandbox,  # noqa: F811 - fixtures
+    tmp_path,
+):
+    _, target = make_post(
+        admin,
+        maya,
+        add_media(admin, job_settings),
+        privacy="SELF_ONLY",
+        caption="First look at the spring collection",
+    )
+    from webapp.db import connected
+
+    with connected():
+        pubjobs.publish_target(target.id)
+        for _ in range(30):
+            if pubjobs.check_status(target.id) == "nothing to check":
+                break
+            threading.Event().wait(0.3)
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/posts/{target.post_id}")
+    widget = page.locator("#post-status")
+    expect(widget).to_contain_text("Published (only you can see it)")
+    expect(widget).to_contain_text("This post is visible only to its owner")
+    assert widget.get_attribute("hx-trigger") is None  # nothing left to wait for
+    page.screenshot(path=str(tmp_path / "post-private.png"), full_page=True)
+    link = widget.get_by_role("button", name="Open on TikTok")
+    with page.context.expect_page() as opened:
+        link.click()
+    profile = opened.value
+    profile.wait_for_load_state()
+    assert profile.url == f"{sandbox.url}/@maya.rivers"
+    item = profile.get_by_role("listitem").filter(has_text="First look at the spring collection")
+    expect(item).to_contain_text("Only me (private)")
+    profile.screenshot(path=str(tmp_path / "sandbox-profile.png"), full_page=True)

@@ -25,7 +25,9 @@ def test_enabled_pages_are_public_and_linked_from_sign_in(client, db):
         page = client.get(path)
         assert page.status_code == 200, path
         assert "help@agency.example.com" in page.get_data(as_text=True)
-    assert "Agency Posts is the publishing tool" in client.get("/about").get_data(as_text=True)
+    assert "Agency Posts is social media management software" in client.get("/about").get_data(
+        as_text=True
+    )
     login = client.get("/login").get_data(as_text=True)
     for path, label in zip(PAGES, ["About", "Privacy policy", "Terms of service"], strict=True):
         assert f'<a href="{path}">{label}</a>' in login  # visible without opening any menu

@@ -368,6 +368,76 @@ def test_self_only_post_says_only_you_can_see_it(maya, admin, job_settings, sand
     assert not target.public_url
 
 
+@pytest.mark.parametrize(
+    ("privacy", "audience"),
+    [
+        ("SELF_ONLY", "visible only to its owner"),
+        ("MUTUAL_FOLLOW_FRIENDS", "visible only to the account's friends and its owner"),
+    ],
+)
+def test_a_private_post_stops_polling_once_published_and_opens_the_profile(
+    admin_client, maya, admin, job_settings, sandbox, privacy, audience
+):
+    _, target = make_post(
+        admin, maya, add_media(admin, job_settings), privacy=privacy, caption="Spring look"
+    )
+    pubjobs.publish_target(target.id)
+    # Status checks run while TikTok processes; they stop the moment it says published,
+    # since TikTok never sends a public id for a private post (tiktok-api.md 3.6).
+    outcomes = []
+    for _ in range(40):
+        outcomes.append(pubjobs.check_status(target.id))
+        if PostTarget.get_by_id(target.id).status == "published":
+            break
+        time.sleep(0.3)
+    assert outcomes[-1] == "published", outcomes
+    target = PostTarget.get_by_id(target.id)
+    assert target.phase == "" and not target.publicaly_available_post_id
+    checks = target.checks
+    assert pubjobs.check_status(target.id) == "nothing to check"
+    assert pubjobs.reconcile()["checks"] == 0
+    assert PostTarget.get_by_id(target.id).checks == checks  # nothing more was scheduled
+    assert sandbox_state(sandbox)["publishes"][-1]["public_post_id"] is None
+    # The post page links to the creator's profile (on the sandbox's host) and says who sees it.
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    profile = f"{sandbox.url}/@maya.rivers"
+    assert (
+        f'href="{profile}" target="_blank" rel="noopener" data-opens="profile">Open on TikTok'
+        in (page)
+    )
+    assert audience in page.replace("&#39;", "'") and "signed in to TikTok as @maya.rivers" in page
+    assert 'hx-trigger="every 2s"' not in page  # the widget stopped polling too
+    # The sandbox's profile page lists the post, marked private.
+    shown = requests.get(profile, timeout=5)
+    assert shown.status_code == 200
+    assert "Spring look" in shown.text and "(private)" in shown.text
+
+
+def test_a_public_post_keeps_waiting_for_its_link_then_falls_back_to_the_profile(
+    admin_client, maya, admin, job_settings, sandbox
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="published",
+        phase="moderation",
+        publish_id="v_pub_file~v2-1.1",
+        initialized_at=utcnow(),
+        published_at=utcnow(),
+    ).where(PostTarget.id == target.id).execute()
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert "the link appears once the post is public" in page and "Open on TikTok" not in page
+    assert 'hx-trigger="every 2s"' in page  # still waiting for the public id
+    # An hour on with no public id, the checks stop: the profile is where the post is.
+    PostTarget.update(published_at=utcnow() - publishing.UNCONFIRMED_AFTER).where(
+        PostTarget.id == target.id
+    ).execute()
+    assert pubjobs.reconcile()["checks"] == 0
+    assert PostTarget.get_by_id(target.id).phase == ""
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert f'href="{sandbox.url}/@maya.rivers"' in page
+    assert "TikTok hasn&#39;t given this post a public link" in page
+
+
 # --- faults ---------------------------------------------------------------------------------------
 
 

@@ -53,6 +53,9 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM": "",
     # A PEM file of the CA(s) that signed the SMTP server's certificate, for a private CA.
     "SMTP_CA_FILE": "",
+    # A PEM file of the CA(s) that the readiness check's URL probes trust instead of the bundled
+    # list, for an instance whose pages sit behind a private CA (a staging copy, the tests).
+    "URL_CHECK_CA_FILE": "",
     "WORKERS": 2,
     # Where uploads are probed and their cover frames made: "queue" (an RQ job, always so in
     # production, so a member can't tie up web workers) or "inline" (in the upload request,
@@ -197,9 +200,10 @@ def _check_smtp(settings: dict) -> None:
     if smtp_url and smtp_url.split("://", 1)[0] not in {"smtp", "smtps"}:
         # The URL may hold a password: name the key, never echo the value.
         raise ConfigError("SMTP_URL must start with smtp:// (STARTTLS) or smtps:// (TLS)")
-    ca_file = str(settings.get("SMTP_CA_FILE") or "")
-    if ca_file and not Path(ca_file).is_file():
-        raise ConfigError(f"SMTP_CA_FILE {ca_file!r} is not a readable file")
+    for key in ("SMTP_CA_FILE", "URL_CHECK_CA_FILE"):
+        ca_file = str(settings.get(key) or "")
+        if ca_file and not Path(ca_file).is_file():
+            raise ConfigError(f"{key} {ca_file!r} is not a readable file")
 
 
 def checks_inline(settings: dict) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 
@@ -104,6 +104,12 @@ def _status_context(post: Post) -> dict:
         "zone": zone_for(current_user, AppSettings.load().timezone),
         "to_local": to_local,
     }
+
+
+@bp.app_template_global("tiktok_link")
+def tiktok_link(target) -> publishing.TikTokLink | None:
+    """Return where "Open on TikTok" leads for a published target (the sandbox in the demo)."""
+    return publishing.tiktok_link(target, publishing.web_base(current_app.config))
 
 
 @bp.route("/posts/<int:post_id>")

@@ -20,9 +20,11 @@ def default_texts(settings: AppSettings) -> dict[str, str]:
     contact = settings.support_email or "the address on our website"
     return {
         "about": (
-            f"{name} is the publishing tool our team uses to prepare posts for the TikTok "
-            "accounts we manage and to publish them now or at a chosen time.\n\n"
-            "People connect their TikTok account through TikTok's own authorization page, "
+            f"{name} is social media management software offered to brands, creators and "
+            "the clients of agencies. Customers create, schedule, publish and manage their "
+            "TikTok content in one place: they write a post, add a video or photos, plan it on "
+            "a calendar and publish it now or at the minute they choose.\n\n"
+            "Customers connect their TikTok accounts through TikTok's own authorization page, "
             "choose for every post who can see it and which interactions are allowed, disclose "
             "commercial content when it applies, and see the status TikTok reports."
         ),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 import redis as redis_lib
 from rq.exceptions import NoSuchJobError
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 LEAD = dt.timedelta(seconds=2)  # jobs start this early, check the creator, then wait for the minute
 UNCONFIRMED_AFTER = dt.timedelta(hours=1)
 PUBLIC_LINK = "{base}/@{username}/video/{post_id}"
+PROFILE_LINK = "{base}/@{username}"
 TIKTOK_WEB = "https://www.tiktok.com"
 
 # status/fetch's fail_reason, in words; only the first three are worth a retry (tiktok-api.md 3.6).
@@ -133,16 +135,87 @@ def public_link(username: str, post_id: str, base: str = TIKTOK_WEB) -> str:
     return PUBLIC_LINK.format(base=base.rstrip("/"), username=username, post_id=post_id)
 
 
-def _web_base() -> str:
-    """Return where public posts live: TikTok's web host, or the stand-in's when the
-    authorization host is overridden (the sandbox serves /@user/video/id for the demo)."""
-    from jobs import context
+def profile_link(username: str, base: str = TIKTOK_WEB) -> str:
+    """Return a creator's profile address on TikTok (base: TikTok's web host, or a sandbox's)."""
+    return PROFILE_LINK.format(base=base.rstrip("/"), username=username)
+
+
+def awaits_public_id(privacy_level: str) -> bool:
+    """Tell whether TikTok will send a published post's public id: only for posts everyone can
+    see (tiktok-api.md 3.6); "Only me", Friends and Followers posts never get one."""
+    return privacy_level == "PUBLIC_TO_EVERYONE"
+
+
+def web_base(settings: dict) -> str:
+    """Return where posts and profiles live: TikTok's web host, or the stand-in's when the
+    authorization host is overridden (the sandbox serves /@user and /@user/video/id)."""
     from webapp.models import TikTokService
 
     try:
-        return TikTokService.load().effective_auth_base_url(context.settings())
+        return TikTokService.load().effective_auth_base_url(settings)
     except Exception:  # noqa: BLE001 - settings unavailable: the real address is always right
         return TIKTOK_WEB
+
+
+def _web_base() -> str:
+    """Return web_base() for the job's own settings."""
+    from jobs import context
+
+    try:
+        settings = context.settings()
+    except Exception:  # noqa: BLE001 - settings unavailable: the real address is always right
+        return TIKTOK_WEB
+    return web_base(settings)
+
+
+@dataclass(frozen=True)
+class TikTokLink:
+    """Where "Open on TikTok" leads for a published post, and what the person should know."""
+
+    url: str  # the post itself, or the creator's profile ('' when even that isn't known)
+    note: str = ""  # '' for a public post's own page
+
+    @property
+    def is_profile(self) -> bool:
+        """Tell whether the link opens the creator's profile rather than the post."""
+        return bool(self.note)
+
+
+_AUDIENCES = {
+    "MUTUAL_FOLLOW_FRIENDS": "the account's friends",
+    "FOLLOWER_OF_CREATOR": "the account's followers",
+}
+
+
+def tiktok_link(target: PostTarget, base: str = TIKTOK_WEB) -> TikTokLink | None:
+    """Return where "Open on TikTok" leads for target: a public post's own page; else, once
+    TikTok has no public id to give, the creator's profile with who can see the post there."""
+    if target.status != "published":
+        return None
+    if target.public_url:
+        return TikTokLink(target.public_url)
+    if target.phase == "moderation":
+        return None  # a public post under review: its own link is still to come
+    account = target.account
+    username = account.username
+    signed_in = (
+        f"signed in to TikTok as @{username}"
+        if username
+        else f"in the TikTok app signed in as {account.display_name or 'this account'}"
+    )
+    if target.privacy_level == "SELF_ONLY":
+        note = f"This post is visible only to its owner: open the profile {signed_in} to see it."
+    elif target.privacy_level in _AUDIENCES:
+        note = (
+            f"This post is visible only to {_AUDIENCES[target.privacy_level]} and its owner, so "
+            f"TikTok gives it no public link: open the profile {signed_in} to see it."
+        )
+    else:
+        note = (
+            "TikTok hasn't given this post a public link (it may still be under review); it is "
+            f"on the profile, visible there to its owner: open the profile {signed_in}."
+        )
+    return TikTokLink(profile_link(username, base) if username else "", note)
 
 
 # --- timeline and notifications -----------------------------------------------------------------
@@ -385,7 +458,9 @@ def apply_status(
             target.uploaded_bytes = max(target.uploaded_bytes, uploaded_bytes)
         target.tiktok_status = status
         if status == "PUBLISH_COMPLETE":
-            target.status, target.phase = "published", "moderation"
+            # Only a post everyone can see waits (in "moderation") for its public id.
+            waits = awaits_public_id(target.privacy_level) and not post_id
+            target.status, target.phase = "published", "moderation" if waits else ""
             target.published_at = utcnow()
             target.upload_url_enc = None
             target.save()
@@ -475,8 +550,6 @@ def live_message(target: PostTarget) -> str:
         return f"Uploading to TikTok: {target.progress_percent}%"
     if target.phase == "processing":
         return "Processing on TikTok. " + PROCESSING_NOTICE
-    if target.status == "published" and not target.public_url:
-        if target.privacy_level == "SELF_ONLY":
-            return ""
+    if target.status == "published" and target.phase == "moderation":
         return "Published. TikTok is reviewing it; the link appears once the post is public."
     return ""

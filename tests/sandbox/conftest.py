@@ -11,7 +11,7 @@ from sandbox.runner import SandboxProcess
 
 CLIENT_KEY = "sbx_demo_client_key"
 CLIENT_SECRET = "sbx_demo_client_secret"
-REDIRECT = "https://app.example.com/accounts/tiktok/callback"
+REDIRECT = "https://app.example.com/accounts/callback"
 ALL_SCOPES = "user.info.basic,user.info.profile,video.publish,video.upload"
 
 

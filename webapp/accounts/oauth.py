@@ -88,7 +88,7 @@ def _finish(ok: bool, message: str, status: int = 200, account: Account | None =
     ), status
 
 
-@bp.route("/tiktok/callback")
+@bp.route("/callback")
 def callback():
     """Finish OAuth: check state, exchange the code, read the profile, save the account."""
     state = request.args.get("state", "")

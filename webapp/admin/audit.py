@@ -6,7 +6,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from webapp.admin import bp
 from webapp.admin.forms import AuditKitForm
-from webapp.auditkit import build, mockups
+from webapp.auditkit import answers, build, mockups
 from webapp.models import AuditKit, TikTokService
 
 FIELDS = (
@@ -38,6 +38,7 @@ def _inputs_form(kit: AuditKit, typed: bool) -> AuditKitForm:
 
 def _page(form: AuditKitForm, kit: AuditKit, status: int, **overrides):
     data = {**build.contents(), **overrides}
+    data["answer_warnings"] = answers.wording_warnings(data["answers"])
     return render_template(
         "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
     ), status
@@ -82,9 +83,26 @@ def audit_kit_answers():
             form = _inputs_form(kit, typed=False)
             return _page(form, kit, 400, answers=text, answers_error=problem)
         kit.answers_edited = text
-        flash("Answers saved as edited.", "success")
+        flagged = len(answers.wording_warnings(text))
+        if flagged:
+            flash(
+                f"Answers saved as edited. {flagged} phrase{'s are' if flagged != 1 else ' is'} "
+                "marked beside the text as wording TikTok's guidelines call not acceptable.",
+                "info",
+            )
+        else:
+            flash("Answers saved as edited.", "success")
     kit.save()
     return redirect(url_for("admin.audit_kit") + "#answers", code=303)
+
+
+@bp.route("/audit-kit/answers/check", methods=["POST"])
+def audit_kit_answers_check():
+    """Return the wording warnings for the answers as typed (htmx swaps them in live)."""
+    text = request.form.get("answers", "")[: MAX_ANSWERS + 1000]
+    return render_template(
+        "admin/_answers_warnings.html", answer_warnings=answers.wording_warnings(text)
+    )
 
 
 @bp.route("/audit-kit/guide")

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from webapp.accounts.common import redirect_uri
+from webapp.accounts.common import redirect_uri, tiktok_client
 from webapp.auditkit import answers, guide, mockups, readiness
+from webapp.extensions import get_redis
 from webapp.models import AppSettings, AuditKit, TikTokService
 
 
@@ -21,7 +22,14 @@ def contents() -> dict:
     uri = redirect_uri()
     text = kit.answers_edited or answers.build(kit, settings, service, redirect_uri=uri)
     checks = readiness.run(
-        settings, service, redirect_uri=uri, demo_mode=current_app.config["APP_ENV"] == "demo"
+        settings,
+        service,
+        redirect_uri=uri,
+        demo_mode=current_app.config["APP_ENV"] == "demo",
+        kit=kit,
+        client=tiktok_client(),
+        redis=get_redis(),
+        ca_file=str(current_app.config.get("URL_CHECK_CA_FILE") or ""),
     )
     return {
         "kit": kit,
