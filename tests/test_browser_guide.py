@@ -198,3 +198,69 @@ def test_record_without_demo_credentials_is_one_line(app):
     assert result.output.strip() == (
         "Error: no demo email/password: fill in Admin Console → Audit Kit"
     )
+
+
+def test_record_says_in_one_line_when_chromium_is_missing(monkeypatch, tmp_path):
+    from webapp.auditkit.record import RecordError, record
+
+    monkeypatch.setenv("CHROMIUM_PATH", str(tmp_path / "no-chromium"))
+    with pytest.raises(RecordError) as caught:
+        record(tmp_path / "x.mp4", base_url="http://127.0.0.1:9", email="a@b.c", password="x")
+    assert str(caught.value) == (
+        f"no Chromium at {tmp_path / 'no-chromium'} (apt-get install chromium, or set "
+        "CHROMIUM_PATH)"
+    )
+
+
+def test_record_says_in_one_line_when_ffmpeg_fails(monkeypatch, tmp_path):
+    from webapp.auditkit.record import Encoder, RecordError
+
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", "/bin/false")  # exits at once: the pipe breaks
+    encoder = Encoder(tmp_path / "x.mp4")
+    encoder.frame(b"\xff\xd8 not really a jpeg", 1000.0)
+    encoder.frame(b"\xff\xd8 not really a jpeg", 1001.0)
+    with pytest.raises(RecordError) as caught:
+        encoder.close(1002.0)
+    message = str(caught.value)
+    assert message.startswith(f"ffmpeg could not write {tmp_path / 'x.mp4'}: ")
+    assert "\n" not in message
+
+
+@pytest.mark.engine_independent
+def test_record_says_in_one_line_when_the_walk_stops(app, tmp_path):
+    """No instance at the address: the walk's first step fails, in words, and no file is left."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "x.mp4"
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "webapp", "audit-kit", "record"]
+        + ["--base-url", f"http://127.0.0.1:{port}", "--out", str(out)]
+        + ["--email", "a@example.com", "--password", "secret", "--headless"],
+        env=worker_env(dict(app.config)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: the walk through the guide stopped: "), result.stderr
+    assert "ERR_CONNECTION_REFUSED" in error
+    assert not out.exists()
+
+
+def test_record_in_a_window_without_a_display_says_so(monkeypatch, tmp_path):
+    from webapp.auditkit.record import RecordError, record
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(RecordError, match=r"^a browser window needs a display"):
+        record(
+            tmp_path / "x.mp4",
+            base_url="http://127.0.0.1:9",
+            email="a@b.c",
+            password="x",
+            headless=False,
+        )

@@ -72,7 +72,7 @@ OVERLAY_JS = r"""(() => {
     bar.id = 'rec-caption';
     bar.style.cssText = 'position:fixed;left:0;right:0;bottom:0;z-index:2147483646;' +
       'pointer-events:none;box-sizing:border-box;height:CAPTION_PXpx;padding:10px 22px;' +
-      'background:rgba(16,18,24,.95);color:#fff;font:600 19px/1.35 system-ui,sans-serif;';
+      'background:#101218;color:#fff;font:600 19px/1.35 system-ui,sans-serif;';
     bar.innerHTML = '<div class="rec-action"></div><div class="rec-point" ' +
       'style="font-weight:400;font-size:15px;opacity:.85;margin-top:3px"></div>';
     // The reviewer's Guide panel would repeat the caption bar (and stays on the step where the
@@ -243,12 +243,14 @@ class Encoder:
             raise RecordError(f"ffmpeg could not write {self.out}: {problem}")
 
     def abort(self) -> None:
-        """Stop ffmpeg without finishing the file."""
+        """Stop ffmpeg and remove the unfinished file."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
-        self.queue.put(None)
         self.until = 0.0
+        self.queue.put(None)
+        self.writer.join(10)
+        self.out.unlink(missing_ok=True)
 
 
 class Screencast:
@@ -316,6 +318,8 @@ class Recording(Show):
 
     def begin(self, number: int, total: int, step: Step, page) -> None:
         """Caption the step on screen and in the progress lines."""
+        if self.encoder.failure:  # stop at once rather than film the rest for nothing
+            raise RecordError(f"ffmpeg stopped taking frames: {self.encoder.failure}")
         if self.steps:
             self.steps[-1]["to"] = self.now()
         self.caption = [
@@ -412,6 +416,11 @@ def record(
 
     guide = steps(audited)
     executable = chromium_path()
+    if not headless and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise RecordError(
+            "a browser window needs a display (DISPLAY is not set): run this on a desktop, "
+            "under xvfb-run, or with --headless against the sandbox"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     encoder = Encoder(out)
     screencast = Screencast(encoder)
