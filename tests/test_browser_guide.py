@@ -109,22 +109,23 @@ def video_facts(path: Path) -> dict:
 
 
 def small_frames(path: Path) -> list[bytes]:
-    """Decode every frame, shrunk to 160×90 grey."""
+    """Decode every frame, shrunk to 320×180 grey."""
     import imageio_ffmpeg
 
     raw = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(path)]
-        + ["-vf", "scale=160:90", "-pix_fmt", "gray", "-f", "rawvideo", "-"],
+        + ["-vf", "scale=320:180", "-pix_fmt", "gray", "-f", "rawvideo", "-"],
         capture_output=True,
         check=True,
     ).stdout
-    size = 160 * 90
+    size = 320 * 180
     return [raw[i : i + size] for i in range(0, len(raw), size)]
 
 
-def difference(a: bytes, b: bytes) -> float:
-    """Return the mean absolute difference of two grey frames (0-255)."""
-    return sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+def difference(a: bytes, b: bytes) -> int:
+    """Return how many pixels of two grey frames differ clearly (the drawn cursor moving a
+    little already changes a few dozen)."""
+    return sum(abs(x - y) > 24 for x, y in zip(a, b, strict=True))
 
 
 # Run once, not in both passes: the recorder drives the app over HTTP and checks the video it
@@ -172,7 +173,7 @@ def test_record_films_the_guide_with_cursor_tooltips_and_live_status(demo, app, 
         window = frames[first : last + 1 : 3]
         assert len(window) >= 2, step
         moved = max(difference(a, b) for a, b in zip(window, window[1:], strict=False))
-        assert moved > 0.05, step
+        assert moved >= 10, step
 
     hovers = {h["label"]: h for h in timeline["hovers"]}
     expected = {s.label: s.tooltip for s in guide if s.role == "hover"}
@@ -182,7 +183,8 @@ def test_record_films_the_guide_with_cursor_tooltips_and_live_status(demo, app, 
         assert hover["to"] - hover["from"] >= HOVER_MS / 1000 - 0.05, hover
         assert len(hover["checks"]) >= 5 and all(ok for _, ok in hover["checks"]), hover
         still = frames[int(hover["from"] * FPS) + 1 : int(hover["to"] * FPS)]
-        assert still and max(difference(still[0], f) for f in still) < 8, hover  # held, readable
+        # Held still while filmed: readable.
+        assert still and max(difference(still[0], f) for f in still) < 100, hover
 
     sent = tiktok.control("state")["publishes"]
     assert len(sent) == 1 and sent[0]["post_info"]["privacy_level"] == "SELF_ONLY"
