@@ -342,7 +342,7 @@ def test_unaudited_mode_shows_the_creators_full_list_with_no_default_and_the_not
     assert [o.value for o in d.privacy] == list(options)
     assert not any(o.selected or o.disabled for o in d.privacy)
     assert d.notes == ["Until TikTok audits this app, it accepts only “Only me” posts."]
-    assert c.UNAUDITED_NOTE == d.notes[0]
+    assert d.notes[0] == c.UNAUDITED_NOTE
     assert run(UNTOUCHED, creator=creator, audited=True).notes == []
 
 
