@@ -436,6 +436,12 @@ def test_a_public_post_keeps_waiting_for_its_link_then_falls_back_to_the_profile
     page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
     assert f'href="{sandbox.url}/@maya.rivers"' in page
     assert "TikTok hasn&#39;t given this post a public link" in page
+    # An account connected without its @username (user.info.profile not granted): no address
+    # to open, so the line says where to look instead of a dead button.
+    Account.update(username="").where(Account.id == maya.id).execute()
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert "Open on TikTok" not in page
+    assert "in the TikTok app signed in as Maya Rivers" in page
 
 
 # --- faults ---------------------------------------------------------------------------------------

@@ -197,25 +197,29 @@ def tiktok_link(target: PostTarget, base: str = TIKTOK_WEB) -> TikTokLink | None
     if target.phase == "moderation":
         return None  # a public post under review: its own link is still to come
     account = target.account
-    username = account.username
+    note = profile_note(target.privacy_level, account.username, account.display_name)
+    return TikTokLink(profile_link(account.username, base) if account.username else "", note)
+
+
+def profile_note(privacy_level: str, username: str, display_name: str = "") -> str:
+    """Return the line beside "Open on TikTok" when it opens the profile: who can see the post
+    there, and as whom to sign in (the demo guide quotes it too)."""
     signed_in = (
         f"signed in to TikTok as @{username}"
         if username
-        else f"in the TikTok app signed in as {account.display_name or 'this account'}"
+        else f"in the TikTok app signed in as {display_name or 'this account'}"
     )
-    if target.privacy_level == "SELF_ONLY":
-        note = f"This post is visible only to its owner: open the profile {signed_in} to see it."
-    elif target.privacy_level in _AUDIENCES:
-        note = (
-            f"This post is visible only to {_AUDIENCES[target.privacy_level]} and its owner, so "
-            f"TikTok gives it no public link: open the profile {signed_in} to see it."
+    if privacy_level == "SELF_ONLY":
+        return f"This post is visible only to its owner: open the profile {signed_in} to see it."
+    if privacy_level in _AUDIENCES:
+        return (
+            f"This post is visible only to {_AUDIENCES[privacy_level]} and its owner, so TikTok "
+            f"gives it no public link: open the profile {signed_in} to see it."
         )
-    else:
-        note = (
-            "TikTok hasn't given this post a public link (it may still be under review); it is "
-            f"on the profile, visible there to its owner: open the profile {signed_in}."
-        )
-    return TikTokLink(profile_link(username, base) if username else "", note)
+    return (
+        "TikTok hasn't given this post a public link (it may still be under review); it is on "
+        f"the profile, visible there to its owner: open the profile {signed_in}."
+    )
 
 
 # --- timeline and notifications -----------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 import time
 from functools import partial
@@ -381,6 +382,24 @@ def test_self_only_posts_never_get_a_public_id(sandbox):
         "data"
     ]
     assert data["status"] == "PUBLISH_COMPLETE" and data["publicaly_available_post_id"] == []
+
+
+def test_the_profile_page_lists_published_posts_with_private_ones_marked(sandbox):
+    token = tokens_for(sandbox)["access_token"]
+    public = upload_small(sandbox, token, {**POST_INFO, "title": "Open to all"})
+    private = upload_small(sandbox, token, {**POST_INFO, "privacy_level": "SELF_ONLY"})
+    for publish_id in (public, private):
+        wait_status(sandbox, token, publish_id, "PUBLISH_COMPLETE")
+    page = requests.get(f"{sandbox.url}/@maya.rivers", timeout=10)
+    assert page.status_code == 200
+    items = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r'<li data-publish-id="([^"]+)"(.*?)</li>', page.text, re.S)
+    }
+    assert set(items) == {public, private}
+    assert "Only me (private)" in items[private] and "Hello #sandbox" in items[private]
+    assert "Everyone" in items[public] and "(private)" not in items[public]
+    assert requests.get(f"{sandbox.url}/@nobody.here", timeout=10).status_code == 404
 
 
 def test_a_file_that_is_not_a_video_fails_the_format_check(sandbox):
