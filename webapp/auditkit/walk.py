@@ -87,7 +87,9 @@ def _hover_target(page, label: str):
     )
     # The pointer goes onto the tooltip's wrapper (the element it describes): a disabled
     # control takes no pointer events itself.
-    return control.locator("xpath=ancestor-or-self::*[@aria-describedby][1]")
+    return control.locator(
+        "xpath=ancestor-or-self::*[@aria-describedby and .//*[@role='tooltip']][1]"
+    )
 
 
 def walk(
