@@ -29,9 +29,11 @@ WIDTH, HEIGHT = 1280, 720
 FPS = 15
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 # Pace, so a person can follow: read the caption, watch the pointer travel, see the result.
-READ_MS = 500
+# The waits alone come to about a minute for the guide's 24 steps; pages, the worker and
+# TikTok add the rest (90–130 s measured).
+READ_MS = 600
 GLIDE_MS = 600
-RESULT_MS = 850
+RESULT_MS = 1000
 HOVER_MS = 2000  # each required tooltip stays on screen at least this long (≥ 1.5 s)
 TYPING_DELAY_MS = 45
 CAPTION_BAR_PX = 76  # the caption bar's height; what the pointer goes to stays above it
