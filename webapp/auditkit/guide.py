@@ -129,8 +129,9 @@ ALL_STEPS: list[Step] = [
         "Look at the settings before changing anything.",
         PRIVACY_FIELD_LABEL,
         "look",
-        f"“{PRIVACY_FIELD_LABEL}” lists exactly the account's options ({FOLLOWERS}, {FRIENDS}, "
-        f"{ONLY_ME}) with none chosen; “{COMMENT}”, “{DUET}” and “{STITCH}” are unchecked, and "
+        f"“{PRIVACY_FIELD_LABEL}” lists exactly the options TikTok gives the account (for the "
+        f"private demo account: {FOLLOWERS}, {FRIENDS}, {ONLY_ME}), with none chosen; "
+        f"“{COMMENT}”, “{DUET}” and “{STITCH}” are unchecked, and "
         f"“{DUET}” and “{STITCH}” are greyed out because the creator turned them off in TikTok; "
         f"“{DISCLOSE_LABEL}” is off.",
         "2b, 2c",
