@@ -8,7 +8,7 @@
     const label = panel.dataset.label;
     document.querySelectorAll(".guide-target").forEach(function (el) { el.classList.remove("guide-target"); });
     if (!label) return;
-    const candidates = document.querySelectorAll("main a, main button, main label, main option, aside.sidebar a, main select");
+    const candidates = document.querySelectorAll("main a, main button, main label, main legend, main option, aside.sidebar a, main select");
     for (const el of candidates) {
       if (panel.contains(el)) continue;
       if (el.textContent.trim() === label) {

@@ -157,6 +157,31 @@ def test_guide_labels_exist_in_the_real_templates():
             assert step.label in sources, step
 
 
+@pytest.mark.parametrize("audited", [False, True])
+def test_guide_variants_share_one_list_and_say_which_they_are(audited):
+    from webapp.tiktok import composer
+
+    chosen = guide.steps(audited)
+    assert set(chosen) <= set(guide.ALL_STEPS)
+    assert all(s.only_when in ("", "audited" if audited else "unaudited") for s in chosen)
+    text = guide.markdown(audited)
+    assert guide.variant_note(audited) in text
+    assert guide.variant_note(not audited) not in text
+    # CSG order: connect (1a) → video (5a) → caption (2a) → settings (2b, 2c) → disclosure (3)
+    # → post (5c–5e); every hover names its tooltip, TikTok's wording taken from composer.py.
+    points = [s.point.split(",")[0] for s in chosen if s.point]
+    assert points[:4] == ["1a", "5a", "2a", "2b"] and points[-1] == "5e"
+    hovers = {s.label: s.tooltip for s in chosen if s.role == "hover"}
+    assert hovers["Post now"] == composer.NEED_DISCLOSURE_CHOICE
+    assert hovers["Only me"] == composer.BRANDED_NOT_PRIVATE
+    assert hovers["Branded content"] == composer.BRANDED_DISABLED_BY_PRIVATE
+    privacy = [s.label for s in chosen if s.role == "radio"]
+    # A visibility other than "Only me" first; unaudited, the post goes out "Only me".
+    assert privacy[0] == "Friends"
+    assert privacy[-1] == ("Friends" if audited else "Only me")
+    assert "Cadence" not in guide.CAPTION and "#" not in guide.CAPTION
+
+
 class _Recorder(http.server.BaseHTTPRequestHandler):
     hits: list[str] = []
 

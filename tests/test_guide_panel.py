@@ -57,3 +57,17 @@ def test_the_panel_follows_the_reviewer_by_itself(client, db):
     assert STEPS[create_next].action in client.get("/compose/").get_data(as_text=True)
     client.get("/accounts/")  # going back doesn't move the panel backwards
     assert STEPS[create_next].action in client.get("/").get_data(as_text=True)
+
+
+def test_the_panel_follows_the_audited_variant_once_services_says_so(client, db):
+    from webapp.auditkit.guide import steps
+    from webapp.models import TikTokService
+
+    demo_user(db)
+    login(client, "reviewer@example.com")
+    assert f"step 2 of {len(steps(False))}" in client.get("/").get_data(as_text=True)
+    service = TikTokService.load()
+    service.audited = True
+    service.save()
+    assert len(steps(True)) != len(steps(False))
+    assert f"step 2 of {len(steps(True))}" in client.get("/").get_data(as_text=True)

@@ -134,10 +134,21 @@ def audit_build(out: str) -> None:
     default=None,
     help="Show the browser (default: headless against the sandbox, a window against TikTok).",
 )
+@click.option(
+    "--log",
+    "log",
+    default=None,
+    help="Also write the timeline (steps, tooltips on screen) to this JSON file.",
+)
 def audit_record(
-    base_url: str, out: str, email: str | None, password: str | None, window: bool | None
+    base_url: str,
+    out: str,
+    email: str | None,
+    password: str | None,
+    window: bool | None,
+    log: str | None,
 ) -> None:
-    """Follow the demo guide in Chromium and write a captioned 1280×720 MP4."""
+    """Film Chromium following the demo guide: a 1280×720 MP4 screen recording."""
     from pathlib import Path
 
     from flask import current_app
@@ -150,13 +161,22 @@ def audit_record(
         kit = AuditKit.load()
         email = email or kit.demo_email
         password = password or kit.demo_password()
-        auth = TikTokService.load().effective_auth_base_url(current_app.config)
+        service = TikTokService.load()
+        auth = service.effective_auth_base_url(current_app.config)
     if not email or not password:
         raise click.ClickException("no demo email/password: fill in Admin Console → Audit Kit")
     if window is None:
         window = "tiktok.com" in auth  # a person must sign in to the real TikTok
     try:
-        record(Path(out), email=email, password=password, base_url=base_url, headless=not window)
+        record(
+            Path(out),
+            email=email,
+            password=password,
+            base_url=base_url,
+            audited=service.audited,
+            headless=not window,
+            log=Path(log) if log else None,
+        )
     except RecordError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -7,7 +7,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from webapp.admin import bp
 from webapp.admin.forms import AuditKitForm
 from webapp.auditkit import answers, build, mockups
-from webapp.models import AuditKit
+from webapp.models import AuditKit, TikTokService
 
 FIELDS = (
     "full_name",
@@ -108,8 +108,12 @@ def audit_kit_answers_check():
 @bp.route("/audit-kit/guide")
 def audit_kit_guide():
     """Show the demo guide as a page."""
+    audited = TikTokService.load().audited
     return render_template(
-        "admin/audit_guide_page.html", steps=build.guide.STEPS, kit=AuditKit.load()
+        "admin/audit_guide_page.html",
+        steps=build.guide.steps(audited),
+        guide_note=build.guide.variant_note(audited),
+        kit=AuditKit.load(),
     )
 
 

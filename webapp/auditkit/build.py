@@ -34,8 +34,11 @@ def contents() -> dict:
     return {
         "kit": kit,
         "answers": text,
-        "guide_markdown": guide.markdown(demo_url=kit.demo_url, email=kit.demo_email),
-        "steps": guide.STEPS,
+        "guide_markdown": guide.markdown(
+            service.audited, demo_url=kit.demo_url, email=kit.demo_email
+        ),
+        "steps": guide.steps(service.audited),
+        "guide_note": guide.variant_note(service.audited),
         "checks": checks,
     }
 
@@ -44,7 +47,10 @@ def files() -> dict[str, bytes]:
     """Return the kit's files by name."""
     data = contents()
     guide_html = render_template(
-        "admin/audit_guide_page.html", steps=data["steps"], kit=data["kit"]
+        "admin/audit_guide_page.html",
+        steps=data["steps"],
+        guide_note=data["guide_note"],
+        kit=data["kit"],
     )
     checklist = "\n".join(
         f"- [{'x' if c.state == 'ok' else ' '}] {c.label}" + (f" — {c.detail}" if c.detail else "")

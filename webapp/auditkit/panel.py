@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user
 
-from webapp.auditkit.guide import STEPS
-from webapp.models import AuditKit
+from webapp.auditkit.guide import Step, steps
+from webapp.models import AuditKit, TikTokService
 from webapp.permissions import require_login
 
 bp = Blueprint("guide", __name__, url_prefix="/guide")
@@ -25,18 +25,24 @@ def reviewer_signed_in() -> bool:
     return bool(email) and email.lower() == current_user.email.lower()
 
 
+def _steps() -> list[Step]:
+    return steps(TikTokService.load().audited)
+
+
 def panel_values() -> dict:
     """Return what base.html needs to draw the panel (empty when it isn't shown)."""
     if not reviewer_signed_in() or session.get("guide_closed"):
         return {}
-    index = min(max(session.get("guide_step", FIRST_AFTER_SIGN_IN), 0), len(STEPS) - 1)
+    guide = _steps()
+    index = min(max(session.get("guide_step", FIRST_AFTER_SIGN_IN), 0), len(guide) - 1)
     # Arriving on the page a later step leads to moves the panel on by itself.
-    for later in range(index, len(STEPS) - 1):
-        if STEPS[later].arrives and STEPS[later].arrives == request.endpoint:
+    for later in range(index, len(guide) - 1):
+        if guide[later].arrives and guide[later].arrives == request.endpoint:
             index = later + 1
             session["guide_step"] = index
             break
-    return {"guide": {"step": STEPS[index], "number": index + 1, "total": len(STEPS)}}
+    step = guide[index]
+    return {"guide": {"step": step, "number": index + 1, "total": len(guide)}}
 
 
 def _back():
@@ -50,7 +56,8 @@ def _back():
 @bp.route("/next", methods=["POST"])
 def next_step():
     """Move to the next step."""
-    session["guide_step"] = min(session.get("guide_step", FIRST_AFTER_SIGN_IN) + 1, len(STEPS) - 1)
+    last = len(_steps()) - 1
+    session["guide_step"] = min(session.get("guide_step", FIRST_AFTER_SIGN_IN) + 1, last)
     return _back()
 
 
