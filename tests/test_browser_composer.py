@@ -10,6 +10,7 @@ from tests.conftest import ffmpeg_clip
 from tests.test_browser import sign_in
 from tests.test_composer import add_video
 from webapp.models import Account, TikTokService
+from webapp.tiktok.composer import BRANDED_DISABLED_BY_PRIVATE
 
 pytestmark = pytest.mark.browser
 
@@ -51,48 +52,62 @@ def ready(app, admin_client, tiktok, admin):
     return Account.get(), real_video(admin, app)
 
 
+def tooltip_of(page, wrapped):
+    """Return the tooltip element that describes the wrapper around `wrapped` (a locator)."""
+    wrapper = wrapped.locator("xpath=ancestor::*[contains(@class, 'has-tip')][1]")
+    return wrapper, page.locator(f"#{wrapper.get_attribute('aria-describedby')}")
+
+
 def test_the_five_points_live(live_server, page, admin, ready):
     account, video = ready
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/compose/?media={video.id}")
     panel = page.locator(f"#panel-{account.id}")
     post_now = page.get_by_role("button", name="Post now")
-    privacy = panel.get_by_label("Who can view this video")
+    privacy = panel.get_by_role("radiogroup", name="Who can view this video")
     # Point 1: the nickname; point 2b: no privacy chosen, nothing can be posted yet.
     assert panel.get_by_text("Maya Rivers").is_visible()
-    assert privacy.input_value() == "" and post_now.is_disabled()
+    assert privacy.get_by_role("radio").count() == 3
+    assert privacy.locator("input:checked").count() == 0 and post_now.is_disabled()
     # Point 2c: interactions start unchecked.
     for label in ("Allow Comment", "Allow Duet", "Allow Stitch"):
         assert not panel.get_by_label(label).is_checked()
-    privacy.select_option("PUBLIC_TO_EVERYONE")
+    panel.get_by_label("Everyone", exact=True).check()
     expect(post_now).to_be_enabled()
     # Point 3: disclosure on with nothing ticked blocks the buttons with the required hover text.
-    page.locator(f"#panel-{account.id}").get_by_label("Disclose post content").check()
-    page.locator(f"#panel-{account.id}").get_by_label("Your brand").wait_for()
-    assert post_now.is_disabled()
-    assert page.locator("#actions span[title]").first.get_attribute("title") == HOVER_NEED
-    panel = page.locator(f"#panel-{account.id}")
+    panel.get_by_label("Disclose post content").check()
+    panel.get_by_label("Your brand").wait_for()
+    expect(post_now).to_be_disabled()
+    assert page.locator("#actions [title]").count() == 0  # the tooltip replaced the title
+    _, tip = tooltip_of(page, post_now)
+    expect(tip).to_have_text(HOVER_NEED)
     panel.get_by_label("Your brand").check()
     page.get_by_text("Your photo/video will be labeled as 'Promotional content'").wait_for()
     assert page.get_by_text(
         "By posting, you agree to TikTok's Music Usage Confirmation."
     ).is_visible()
-    page.locator(f"#panel-{account.id}").get_by_label("Branded content").check()
+    panel.get_by_label("Branded content").check()
     page.get_by_text("Your photo/video will be labeled as 'Paid partnership'").wait_for()
     assert page.locator(".declaration").inner_text() == (
         "By posting, you agree to TikTok's Branded Content Policy and Music Usage Confirmation."
     )
     # Point 3b: Branded content disables "Only me", with the required hover text.
-    only_me = page.locator(f"#a{account.id}-privacy option[value=SELF_ONLY]")
-    assert only_me.is_disabled()
-    assert only_me.get_attribute("title") == "Branded content visibility cannot be set to private."
-    # ...and "Only me" first disables Branded content.
-    page.locator(f"#panel-{account.id}").get_by_label("Branded content").uncheck()
+    only_me = panel.get_by_label("Only me", exact=True)
+    expect(only_me).to_be_disabled()
+    _, tip = tooltip_of(page, only_me)
+    expect(tip).to_have_text("Branded content visibility cannot be set to private.")
+    assert panel.locator(".privacy [title]").count() == 0
+    # ...and "Only me" first disables Branded content, with its reason in a tooltip.
+    panel.get_by_label("Branded content").uncheck()
     settled(page)
-    page.locator(f"#a{account.id}-privacy").select_option("SELF_ONLY")
+    expect(only_me).to_be_enabled()
+    only_me.check()
     settled(page)
-    page.locator(f"#panel-{account.id} label.greyed", has_text="Branded content").wait_for()
-    assert page.locator(f"#panel-{account.id}").get_by_label("Branded content").is_disabled()
+    panel.locator("label.greyed", has_text="Branded content").wait_for()
+    branded = panel.get_by_label("Branded content")
+    assert branded.is_disabled()
+    _, tip = tooltip_of(page, branded)
+    expect(tip).to_have_text(BRANDED_DISABLED_BY_PRIVATE)
     # The caption counter counts UTF-16 units live.
     page.get_by_label("Caption").fill("😀😀 hi")
     page.get_by_text("7 / 2200").wait_for()
@@ -110,7 +125,15 @@ def test_private_creator_greys_duet_and_stitch(live_server, page, app, admin, ad
         and panel.get_by_label("Allow Stitch").is_disabled()
     )
     assert not panel.get_by_label("Allow Comment").is_disabled()
-    assert panel.get_by_text("Duets are turned off for this account in TikTok.").is_visible()
+    reason = panel.locator("small", has_text="Duets are turned off for this account in TikTok.")
+    assert reason.is_visible()
+    # The reason is also the greyed box's tooltip, drawn on hover (no `title`).
+    wrapper, tip = tooltip_of(page, panel.get_by_label("Allow Duet"))
+    assert panel.locator(".interactions [title]").count() == 0
+    expect(tip).to_be_hidden()
+    wrapper.hover()
+    expect(tip).to_be_visible()
+    expect(tip).to_have_text("Duets are turned off for this account in TikTok.")
 
 
 def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready, tmp_path):
@@ -126,6 +149,172 @@ def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready, 
         and panel.get_by_label("Allow Stitch").count() == 0
     )
     page.screenshot(path=tmp_path / "composer-photo.png", full_page=True)  # per worker
+
+
+@pytest.mark.parametrize(
+    "creator, labels",
+    [
+        ("kenji.private", ["Followers", "Friends", "Only me"]),
+        ("maya.rivers", ["Everyone", "Friends", "Only me"]),
+    ],
+)
+def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
+    live_server, page, app, admin, admin_client, tiktok, creator, labels
+):
+    from webapp.models import Post
+    from webapp.tiktok.composer import UNAUDITED_NOTE, UNAUDITED_REFUSED
+
+    service = TikTokService.load()
+    service.audited = False
+    service.save()
+    flow.connect(admin_client, creator=creator)
+    account = Account.get()
+    video = real_video(admin, app)
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    panel = page.locator(f"#panel-{account.id}")
+    privacy = panel.get_by_role("radiogroup", name="Who can view this video")
+    radios = privacy.get_by_role("radio")
+    assert [r.locator("xpath=..").inner_text().strip() for r in radios.all()] == labels
+    assert privacy.locator("input:checked").count() == 0
+    assert not any(r.is_disabled() for r in radios.all())
+    expect(panel.locator(".note")).to_have_text(UNAUDITED_NOTE)
+    post_now = page.get_by_role("button", name="Post now")
+    panel.get_by_label("Friends", exact=True).check()
+    settled(page)
+    expect(post_now).to_be_disabled()
+    wrapper, tip = tooltip_of(page, post_now)
+    expect(tip).to_have_text(UNAUDITED_REFUSED)
+    wrapper.hover()
+    expect(tip).to_be_visible()
+    expect(page.locator(".reasons")).to_contain_text(UNAUDITED_REFUSED)
+    # Forced past the disabled button, the server refuses the same way; nothing is saved or sent.
+    post_now.evaluate("button => { button.disabled = false; }")
+    post_now.click()
+    expect(page.locator(".reasons")).to_contain_text(UNAUDITED_REFUSED)
+    assert Post.select().count() == 0
+    assert tiktok.control("state")["inits"] == []
+    # "Only me" is accepted.
+    panel.get_by_label("Only me", exact=True).check()
+    settled(page)
+    expect(post_now).to_be_enabled()
+    assert page.locator("#actions .has-tip").count() == 0  # no reason, no tooltip, no tab stop
+
+
+def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, ready):
+    """The hover texts are elements drawn in the page, shown on hover and on keyboard focus."""
+    account, video = ready
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    panel = page.locator(f"#panel-{account.id}")
+    panel.get_by_label("Everyone", exact=True).check()
+    settled(page)
+    panel.get_by_label("Disclose post content").check()
+    panel.get_by_label("Your brand").wait_for()
+    settled(page)
+
+    def shows_on_hover(wrapped, text):
+        wrapper, tip = tooltip_of(page, wrapped)
+        assert wrapper.get_attribute("tabindex") == "0" and tip.get_attribute("role") == "tooltip"
+        expect(tip).to_be_hidden()
+        wrapper.hover()
+        expect(tip).to_be_visible()
+        expect(tip).to_have_text(text)
+        page.mouse.move(0, 0)
+        expect(tip).to_be_hidden()
+        return wrapper, tip
+
+    def shows_on_focus(wrapper, tip, key, start):
+        start.focus()
+        page.keyboard.press(key)
+        expect(wrapper).to_be_focused()
+        expect(tip).to_be_visible()
+        page.keyboard.press(key)
+        expect(tip).to_be_hidden()
+
+    post_now = page.get_by_role("button", name="Post now")
+    schedule = page.get_by_role("button", name="Schedule")
+    expect(post_now).to_be_disabled()
+    wrapper, tip = shows_on_hover(post_now, HOVER_NEED)
+    shows_on_focus(wrapper, tip, "Tab", page.locator(".declaration a").last)
+    wrapper, tip = shows_on_hover(schedule, HOVER_NEED)
+    shows_on_focus(wrapper, tip, "Shift+Tab", page.get_by_role("button", name="Save draft"))
+
+    panel.get_by_label("Branded content").check()
+    only_me = panel.get_by_label("Only me", exact=True)
+    expect(only_me).to_be_disabled()
+    wrapper, tip = shows_on_hover(only_me, "Branded content visibility cannot be set to private.")
+    shows_on_focus(wrapper, tip, "Tab", panel.get_by_label("Everyone", exact=True))
+
+
+def test_with_nothing_chosen_and_disclosure_on_the_hover_is_tiktoks_sentence(
+    live_server, page, admin, ready
+):
+    account, _video = ready
+    sign_in(page, live_server, admin.email)
+    page.goto(f"{live_server}/compose/")  # no video, no privacy
+    panel = page.locator(f"#panel-{account.id}")
+    _, tip = tooltip_of(page, page.get_by_role("button", name="Post now"))
+    expect(tip).to_have_text("Choose a video to post.")
+    panel.get_by_label("Disclose post content").check()
+    panel.get_by_label("Your brand").wait_for()
+    settled(page)
+    for name in ("Post now", "Schedule"):
+        _, tip = tooltip_of(page, page.get_by_role("button", name=name))
+        expect(tip).to_have_text(HOVER_NEED)
+    # The other problems stay listed below the buttons.
+    reasons = page.locator(".reasons")
+    for problem in ("Choose a video to post.", "Choose who can view this video.", HOVER_NEED):
+        expect(reasons).to_contain_text(problem)
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return (
+        inner["x"] >= outer["x"]
+        and inner["y"] >= outer["y"]
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"]
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_tooltips_fit_the_page_and_leave_the_caption_visible(
+    live_server, page, admin, ready, width, tmp_path
+):
+    """A shown tooltip lies inside the window, beside or above its control, off the caption."""
+    account, video = ready
+    sign_in(page, live_server, admin.email)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server}/compose/?media={video.id}")
+    panel = page.locator(f"#panel-{account.id}")
+    page.get_by_label("Caption").fill("First look at the spring collection")
+    panel.get_by_label("Friends", exact=True).check()
+    settled(page)
+    panel.get_by_label("Disclose post content").check()
+    panel.get_by_label("Branded content").check()
+    settled(page)
+    view = {"x": 0, "y": 0, "width": width, "height": 900}
+
+    def looks_right(wrapped, name):
+        wrapper, tip = tooltip_of(page, wrapped)
+        wrapper.scroll_into_view_if_needed()
+        wrapper.hover()
+        expect(tip).to_be_visible()
+        page.wait_for_timeout(200)  # the fade-in
+        box = tip.bounding_box()
+        assert _inside(box, view), (name, box)
+        assert not _overlap(box, wrapped.bounding_box()), name
+        assert not _overlap(box, page.get_by_label("Caption").bounding_box()), name
+        page.screenshot(path=tmp_path / f"tooltip-{name}-{width}.png", caret="initial")
+
+    only_me = panel.get_by_label("Only me", exact=True)
+    expect(only_me).to_be_disabled()
+    looks_right(only_me, "only-me")
+    panel.get_by_label("Branded content").uncheck()  # disclosure on, nothing ticked
+    settled(page)
+    post_now = page.get_by_role("button", name="Post now")
+    expect(post_now).to_be_disabled()
+    looks_right(post_now, "post-now")
 
 
 def video_with_frames(app, owner):
@@ -202,7 +391,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     slow.slow_next("/compose/cover/", 2.5)
     page.locator("#media").select_option(str(video.id))
     page.get_by_label("Caption").fill(caption)
-    panel.get_by_label("Who can view this video").select_option("PUBLIC_TO_EVERYONE")
+    panel.get_by_label("Everyone", exact=True).check()
     panel.get_by_label("Allow Comment").check()
     panel.get_by_label("Disclose post content").check()
     # The checks that followed answered at once, while the frames were still being made.
@@ -213,7 +402,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
 
     assert page.get_by_label("Caption").input_value() == caption
     assert page.locator("#caption-counter").inner_text() == f"{utf16_len(caption)} / 2200"
-    assert panel.get_by_label("Who can view this video").input_value() == "PUBLIC_TO_EVERYONE"
+    assert panel.get_by_label("Everyone", exact=True).is_checked()
     assert panel.get_by_label("Allow Comment").is_checked()
     assert panel.get_by_label("Disclose post content").is_checked()
     assert page.locator("#media").input_value() == str(video.id)

@@ -72,9 +72,13 @@ def test_the_untouched_composer(admin_client, maya, admin):
     page = admin_client.get("/compose/").get_data(as_text=True)
     assert "Maya Rivers" in page and "@maya.rivers" in page
     assert "Who can view this video" in page
-    assert '<option value="" selected disabled>Select who can view…</option>' in page
-    privacy = page.split(f'id="a{maya.id}-privacy"')[1].split("</select>")[0]
-    assert privacy.count(" selected") == 1  # the placeholder only: no privacy is preselected
+    radios = re.findall(rf'<input type="radio" id="a{maya.id}-privacy-[^"]*"[^>]*>', page)
+    assert [re.search(r'value="([^"]*)"', r).group(1) for r in radios] == [
+        "PUBLIC_TO_EVERYONE",
+        "MUTUAL_FOLLOW_FRIENDS",
+        "SELF_ONLY",
+    ]
+    assert not any("checked" in r for r in radios)  # no privacy is preselected
     for name in ("allow_comment", "allow_duet", "allow_stitch", "disclose", "is_aigc"):
         tag = re.search(rf'<input[^>]*name="a{maya.id}-{name}"[^>]*>', page).group(0)
         assert "checked" not in tag, name
@@ -250,8 +254,9 @@ def test_an_incomplete_draft_can_be_saved(admin_client, maya, admin):
     assert PostEvent.select().count() == 0
 
 
-def test_unaudited_apps_offer_only_only_me(admin_client, maya, admin):
+def test_unaudited_apps_show_every_option_and_refuse_all_but_only_me(admin_client, maya, admin):
     from webapp.models import TikTokService
+    from webapp.tiktok.composer import UNAUDITED_NOTE, UNAUDITED_REFUSED
 
     service = TikTokService.load()
     service.audited = False
@@ -259,9 +264,15 @@ def test_unaudited_apps_offer_only_only_me(admin_client, maya, admin):
     video = add_video(admin)
     page = admin_client.get("/compose/", query_string={"accounts": maya.id, "media": video.id})
     html = page.get_data(as_text=True)
-    assert ">Only me</option>" in html and ">Everyone</option>" not in html
-    assert "the TikTok account itself must be set to private" in html
-    assert submit(admin_client, form(maya, video)).status_code == 422
+    for label in ("Everyone", "Friends", "Only me"):
+        assert f"> {label}</label>" in html
+    assert f'<p class="note">{UNAUDITED_NOTE}</p>' in html
+    refused = submit(admin_client, form(maya, video))
+    assert refused.status_code == 422 and Post.select().count() == 0
+    assert UNAUDITED_REFUSED in refused.get_data(as_text=True)
+    only_me = submit(admin_client, form(maya, video, **{"ACC-privacy": "SELF_ONLY"}))
+    assert only_me.status_code == 303
+    assert PostTarget.get().privacy_level == "SELF_ONLY"
 
 
 def test_a_draft_reopens_and_becomes_a_scheduled_post(admin_client, maya, admin):

@@ -335,12 +335,115 @@ def test_draft_share_type_shows_only_what_applies():
     assert d.allowed and d.post_info == {}
 
 
-def test_unaudited_mode_offers_only_only_me_and_explains():
-    d = run(Choices(privacy="PUBLIC_TO_EVERYONE"), audited=False)
-    assert [o.label for o in d.privacy] == ["Only me"]
-    assert "must be set to private" in d.notes[0]
-    assert not d.allowed
-    assert run(Choices(privacy="SELF_ONLY"), audited=False).allowed
+@pytest.mark.parametrize("options", [PUBLIC, PRIVATE])
+def test_unaudited_mode_shows_the_creators_full_list_with_no_default_and_the_note(options):
+    creator = Creator(nickname="Kenji", privacy_options=options, max_duration_sec=600)
+    d = run(UNTOUCHED, creator=creator, audited=False)
+    assert [o.value for o in d.privacy] == list(options)
+    assert not any(o.selected or o.disabled for o in d.privacy)
+    assert d.notes == ["Until TikTok audits this app, it accepts only “Only me” posts."]
+    assert d.notes[0] == c.UNAUDITED_NOTE
+    assert run(UNTOUCHED, creator=creator, audited=True).notes == []
+
+
+@pytest.mark.parametrize("privacy", ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS"])
+def test_unaudited_mode_refuses_anything_but_only_me_with_the_reason(privacy):
+    d = run(Choices(privacy=privacy), audited=False)
+    assert not d.allowed and d.post_info is None
+    assert d.errors == [c.UNAUDITED_REFUSED] and d.hover == c.UNAUDITED_REFUSED
+    assert d.hover.startswith("Until TikTok audits this app, it accepts only “Only me” posts.")
+    assert run(Choices(privacy=privacy), audited=True).allowed
+
+
+def test_unaudited_mode_posts_only_me():
+    d = run(Choices(privacy="SELF_ONLY", allow_comment=True), audited=False)
+    assert d.allowed and d.post_info["privacy_level"] == "SELF_ONLY"
+
+
+def test_unaudited_mode_keeps_every_interaction():
+    """2c, 3a, 3b and 4 behave as when audited, so a recording can show them all."""
+    kenji = Creator(
+        nickname="Kenji", privacy_options=PRIVATE, duet_disabled=True, stitch_disabled=True
+    )
+    greyed = run(UNTOUCHED, creator=kenji, audited=False).interactions
+    assert [(t.label, t.disabled) for t in greyed] == [
+        ("Allow Comment", False),
+        ("Allow Duet", True),
+        ("Allow Stitch", True),
+    ]
+    on = run(Choices(disclose=True), audited=False)
+    assert on.your_brand and not on.branded_content.checked and on.hover == c.NEED_DISCLOSURE_CHOICE
+    branded = run(
+        Choices(privacy="MUTUAL_FOLLOW_FRIENDS", disclose=True, branded_content=True),
+        audited=False,
+    )
+    only_me = next(o for o in branded.privacy if o.value == "SELF_ONLY")
+    assert only_me.disabled and only_me.reason == c.BRANDED_NOT_PRIVATE
+    assert branded.label == c.LABEL_PAID and branded.declaration == c.DECLARATION_BRANDED
+    assert branded.errors == [c.UNAUDITED_REFUSED]
+    private = run(Choices(privacy="SELF_ONLY", disclose=True), audited=False)
+    assert private.branded_content.disabled
+    assert private.branded_content.reason == c.BRANDED_DISABLED_BY_PRIVATE
+    brand = run(Choices(privacy="SELF_ONLY", disclose=True, your_brand=True), audited=False)
+    assert brand.allowed and brand.label == c.LABEL_PROMOTIONAL
+    assert brand.declaration == c.DECLARATION_DEFAULT
+
+
+# The publish buttons' hover: TikTok's disclosure sentence whenever it applies (3a), whatever
+# else is missing; otherwise the first problem. Every problem is still listed (errors).
+@pytest.mark.parametrize(
+    "choices, media, audited, hover, also_listed",
+    [
+        (Choices(disclose=True), VIDEO, True, c.NEED_DISCLOSURE_CHOICE, "Choose who can view"),
+        (Choices(disclose=True), None, True, c.NEED_DISCLOSURE_CHOICE, "Choose a video"),
+        (
+            Choices(privacy="PUBLIC_TO_EVERYONE", disclose=True, caption="x" * 2201),
+            VIDEO,
+            True,
+            c.NEED_DISCLOSURE_CHOICE,
+            "caption is 1 character too long",
+        ),
+        (
+            Choices(privacy="PUBLIC_TO_EVERYONE", disclose=True),
+            VIDEO,
+            False,
+            c.NEED_DISCLOSURE_CHOICE,
+            "Until TikTok audits this app",
+        ),
+        (
+            Choices(privacy="PUBLIC_TO_EVERYONE", disclose=True),
+            VIDEO,
+            True,
+            c.NEED_DISCLOSURE_CHOICE,
+            "",
+        ),
+        (UNTOUCHED, VIDEO, True, "Choose who can view this video.", ""),
+        (
+            Choices(disclose=True, your_brand=True),
+            None,
+            True,
+            "Choose a video to post.",
+            "Choose who",
+        ),
+        (Choices(privacy="PUBLIC_TO_EVERYONE"), VIDEO, False, c.UNAUDITED_REFUSED, ""),
+        (Choices(privacy="SELF_ONLY", disclose=True, your_brand=True), VIDEO, True, "", ""),
+    ],
+)
+def test_publish_hover_priority(choices, media, audited, hover, also_listed):
+    d = run(choices, media=media, audited=audited)
+    assert d.hover == hover
+    assert c.hover_text(d.errors) == hover
+    if also_listed:
+        assert any(also_listed in e for e in d.errors) and len(d.errors) >= 2
+    assert d.allowed == (hover == "")
+
+
+def test_hover_text_of_several_accounts_prefers_tiktoks_sentence():
+    assert c.hover_text([]) == ""
+    assert c.hover_text(["@a: Choose a video.", c.NEED_DISCLOSURE_CHOICE]) == (
+        c.NEED_DISCLOSURE_CHOICE
+    )
+    assert c.hover_text(["Choose a video.", "Another."]) == "Choose a video."
 
 
 def test_video_post_info_has_every_boolean_and_the_cover():

@@ -88,8 +88,9 @@ def seed(auth_base_url: str | None, api_base_url: str | None) -> None:
         if not service.client_key:
             service.client_key = SANDBOX_CLIENT_KEY
             service.set_client_secret(SANDBOX_CLIENT_SECRET)
-            # The sandbox plays an audited app by default, so the demo shows every option.
-            service.audited = True
+            # Unaudited, as a real operator preparing the audit: the composer still shows every
+            # option, and posts "Only me".
+            service.audited = False
         if not service.media_url_prefix and app.config.get("PUBLIC_URL"):
             # Photo posts are pulled by TikTok; the demo sandbox trusts this app's /pull/ folder.
             service.media_url_prefix = app.config["PUBLIC_URL"].rstrip("/") + "/pull/"

@@ -74,7 +74,7 @@ class ServicesForm(FlaskForm):
     share_type = RadioField("Share Type", choices=_choices(SHARE_TYPES))
     upload_method = RadioField("Upload method", choices=_choices(UPLOAD_METHODS))
     media_url_prefix = StringField("Verified media URL prefix", validators=[_url(https_only=True)])
-    audited = BooleanField("This TikTok app has passed the Direct Post audit")
+    audited = BooleanField("TikTok has audited this app", default=False)
     auth_base_url = StringField("Authorization base URL", validators=[_url()])
     api_base_url = StringField("API base URL", validators=[_url()])
 

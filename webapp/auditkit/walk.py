@@ -89,8 +89,8 @@ def walk(
                     else:
                         page.wait_for_load_state()
             elif step.role == "option":
-                select = page.locator("select", has=page.locator("option", has_text=step.label))
-                select.first.select_option(label=step.label)
+                # The privacy options are radios named by their labels (Everyone, Only me...).
+                page.get_by_role("radio", name=step.label, exact=True).first.check()
                 _settle(page)
             elif step.role in ("checkbox", "switch"):
                 box = page.get_by_label(step.label, exact=True).first

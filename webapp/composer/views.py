@@ -34,6 +34,7 @@ from webapp.tiktok.composer import (
     Decision,
     MediaFacts,
     decide,
+    hover_text,
     utf16_len,
 )
 from webapp.timezones import to_utc, zone_for
@@ -142,7 +143,7 @@ def compose(data: ComposerInput) -> dict:
         panels.append((account, decision))
     reasons = errors + [f"{_name(a)}: {e}" for a, d in panels for e in d.errors]
     # The hover text is TikTok's sentence itself (e.g. the disclosure one), not our list item.
-    hover = next(iter(errors + [e for _, d in panels for e in d.errors]), "")
+    hover = hover_text(errors + [e for _, d in panels for e in d.errors])
     branded = any(d.branded_content and d.branded_content.checked for _, d in panels)
     sample = next((d for _, d in panels if d.declaration), None)
     declaration = _declaration_parts(sample.declaration, sample.declaration_links) if sample else []

@@ -66,10 +66,8 @@ DRAFT_NOTE = (
     "Upload as draft: the video goes to this account's TikTok inbox. The creator gets a "
     "notification and finishes the post (caption, visibility, settings) in the TikTok app."
 )
-UNAUDITED_NOTE = (
-    "Until this app passes TikTok's Direct Post audit, posts can only be visible to “Only me”, "
-    "and the TikTok account itself must be set to private."
-)
+UNAUDITED_NOTE = "Until TikTok audits this app, it accepts only “Only me” posts."  # product.md
+UNAUDITED_REFUSED = f"{UNAUDITED_NOTE} Choose “Only me” to post."
 AIGC_LABEL = "AI-generated content"
 MAX_CAPTION = 2200
 MAX_PHOTO_TITLE = 90
@@ -214,12 +212,23 @@ class Decision:
     @property
     def hover(self) -> str:
         """Return the reason shown when hovering the disabled publish buttons ('' when enabled)."""
-        return self.errors[0] if self.errors else ""
+        return hover_text(self.errors)
 
     @property
     def shows_form(self) -> bool:
         """Tell whether the Direct Post settings apply (not for drafts, not when blocked)."""
         return self.share_type == "direct_post" and not self.blocked
+
+
+def hover_text(errors: list[str]) -> str:
+    """Return the publish buttons' hover text for these problems ('' when there are none).
+
+    TikTok's disclosure sentence wins whenever it applies (point 3a: disclosure on, nothing
+    ticked), whatever else is missing; otherwise the first problem. The rest stay listed below.
+    """
+    if NEED_DISCLOSURE_CHOICE in errors:
+        return NEED_DISCLOSURE_CHOICE
+    return errors[0] if errors else ""
 
 
 def _declaration(branded: bool) -> tuple[str, list[Link]]:
@@ -294,10 +303,11 @@ def decide(
         return decision
 
     # Point 2b: privacy, exactly the creator's options, no default; Only me vs Branded content.
+    # Unaudited, the list stays whole (so every interaction can be shown to reviewers) and
+    # anything but "Only me" is refused below with the reason, before anything is sent.
     offered = list(creator.privacy_options)
     if not audited:
         decision.notes.append(UNAUDITED_NOTE)
-        offered = [o for o in offered if o == "SELF_ONLY"]
     disclose = choices.disclose
     branded = disclose and choices.branded_content
     your_brand = disclose and choices.your_brand
@@ -316,6 +326,8 @@ def decide(
         errors.append("Choose who can view this video.")
     elif choices.privacy not in offered:
         errors.append("That visibility isn't available for this account. Choose another one.")
+    elif not audited and choices.privacy != "SELF_ONLY":
+        errors.append(UNAUDITED_REFUSED)
 
     # Point 2c: interactions, unchecked by default, disabled where the creator turned them off.
     allowed_by_user = {
