@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from webapp.tiktok.composer import (
     BRANDED_CONTENT,
@@ -27,7 +27,6 @@ from webapp.tiktok.composer import (
     LABEL_PROMOTIONAL,
     NEED_DISCLOSURE_CHOICE,
     PRIVACY_FIELD_LABEL,
-    PRIVACY_LABELS,
     PROCESSING_NOTICE,
     UNAUDITED_NOTE,
     YOUR_BRAND,
@@ -117,7 +116,15 @@ STATES: list[State] = [
         "The panel names the account with its TikTok nickname and avatar, read from creator_info "
         "just now. No visibility is chosen, every interaction is unchecked, disclosure is off, "
         "and the publish buttons are disabled with the reasons listed.",
-        (PRIVACY_FIELD_LABEL, "Allow Comment", "Allow Duet", "Allow Stitch", DISCLOSE_LABEL),
+        (
+            PRIVACY_FIELD_LABEL,
+            "Allow Comment",
+            "Allow Duet",
+            "Allow Stitch",
+            DISCLOSE_LABEL,
+            DECLARATION_DEFAULT,
+            UNAUDITED_NOTE,
+        ),
     ),
     State(
         "privacy",
@@ -125,7 +132,7 @@ STATES: list[State] = [
         ("2b",),
         "This private account's privacy_level_options are Followers, Friends and Only me, so "
         "the list shows exactly those (no “Everyone”), with nothing chosen.",
-        (PRIVACY_FIELD_LABEL, "Followers", "Friends", "Only me"),
+        (PRIVACY_FIELD_LABEL, "Followers", "Friends", "Only me", UNAUDITED_NOTE),
     ),
     State(
         "greyed",
@@ -269,7 +276,8 @@ class MockupError(Exception):
 # --- driving the app ---------------------------------------------------------------------------
 
 WIDTH = 1280
-MAX_HEIGHT = 1800
+MAX_HEIGHT = 2600
+SCALE = 1.5  # device pixels per CSS pixel: text stays sharp once printed
 
 
 class Director:
@@ -357,7 +365,9 @@ class Director:
     # controls of a panel
     def privacy_group(self, panel):
         """Return the visibility control (a list of radio options, or a select)."""
-        group = panel.locator("fieldset", has=self.page.locator("legend", has_text=PRIVACY_FIELD_LABEL))
+        group = panel.locator(
+            "fieldset", has=self.page.locator("legend", has_text=PRIVACY_FIELD_LABEL)
+        )
         if group.count():
             return group.first
         return panel.locator("select[name$=privacy]").first
@@ -392,9 +402,14 @@ class Director:
         wrapper = self.page.locator("#actions .buttons > *", has=button)
         return wrapper.first if wrapper.count() else button
 
-    def tooltip(self, near):
-        """Return the visible tooltip inside near (None when it draws none)."""
-        tip = near.locator("[role=tooltip]")
+    def tip_wrapper(self, element):
+        """Return the tooltip wrapper (.has-tip) around element, or element itself."""
+        wrapper = element.locator("xpath=ancestor-or-self::*[contains(@class,'has-tip')][1]")
+        return wrapper.first if wrapper.count() else element
+
+    def tooltip(self, element):
+        """Return the visible tooltip of element's wrapper (None when it shows none)."""
+        tip = self.tip_wrapper(element).locator("[role=tooltip]")
         for index in range(tip.count()):
             if tip.nth(index).is_visible():
                 return tip.nth(index)
@@ -402,7 +417,10 @@ class Director:
 
     # pictures
     def shoot(self, state: State, marks: list, hover=None) -> Shot:
-        """Take the page's picture with callouts around marks [(locator, label)]."""
+        """Take the page's picture with callouts around marks [(locator, label)].
+
+        A mark whose locator is the string "tooltip" boxes the tooltip of the hovered element.
+        """
         from PIL import Image
 
         page = self.page
@@ -410,42 +428,52 @@ class Director:
         page.set_viewport_size({"width": WIDTH, "height": max(720, min(int(height), MAX_HEIGHT))})
         page.wait_for_timeout(50)
         for video in page.locator("video").all():
-            # A preview shows its first second, not a black box: seek and wait for the frame.
+            # A preview shows a frame, not a black box: seek into the clip and wait for it.
             video.evaluate(
-                "v => new Promise(done => { if (v.readyState >= 2 && v.currentTime > 0) return"
-                " done(); v.addEventListener('seeked', () => done(), {once: true});"
-                " v.currentTime = Math.min(1, (v.duration || 2) / 2); setTimeout(done, 3000); })"
+                "v => new Promise(done => { setTimeout(done, 3000);"
+                " const go = () => { v.addEventListener('seeked', () => done(), {once: true});"
+                " v.currentTime = Math.min(1, (v.duration || 2) / 2); };"
+                " if (v.readyState >= 1) go(); else v.addEventListener('loadedmetadata', go,"
+                " {once: true}); })"
             )
         if hover is not None:
+            hover = self.tip_wrapper(hover)
             hover.hover()
-            page.wait_for_timeout(250)  # the tooltip's fade-in
+            page.wait_for_timeout(300)  # the tooltip's fade-in
         callouts = []
         for locator, label in marks:
-            if locator is None:
+            if isinstance(locator, str) and locator == "tooltip":
+                locator = self.tooltip(hover) if hover is not None else None
+            if locator is None or not locator.count():
                 continue
-            box = locator.bounding_box() if locator.count() else None
+            box = locator.first.bounding_box()
             if box and box["width"] > 0 and box["height"] > 0:
                 number = len(callouts) + 1
                 callouts.append(
                     Callout(number, label, (box["x"], box["y"], box["width"], box["height"]))
                 )
         png = page.screenshot()
+        page.mouse.move(0, 0)
         page.set_viewport_size({"width": WIDTH, "height": 800})
         image = Image.open(io.BytesIO(png)).convert("RGB")
-        # Keep the part of the page the callouts are in (from the top when they are near it).
+        # Keep the part of the page the callouts are in: from the top when they are near it,
+        # from the left always (the menu stays in the picture), wide enough to read the page.
         if callouts:
             top = min(c.box[1] for c in callouts)
             bottom = max(c.box[1] + c.box[3] for c in callouts)
+            right = max(c.box[0] + c.box[2] for c in callouts)
         else:
-            top, bottom = 0, 720
-        y0 = 0 if top < 520 else int(top - 120)
-        y1 = min(image.height, max(int(bottom + 60), y0 + 720))
-        image = image.crop((0, y0, image.width, y1))
+            top, bottom, right = 0, 720, WIDTH
+        page_h = image.height / SCALE
+        y0 = 0 if top < 520 else top - 120
+        y1 = min(page_h, max(bottom + 70, y0 + 700))
+        x1 = min(WIDTH, max(right + 280, 960))
+        image = image.crop((0, int(y0 * SCALE), int(x1 * SCALE), int(y1 * SCALE)))
         for c in callouts:
             x, y, w, h = c.box
-            c.box = (x, y - y0, w, h)
+            c.box = (x * SCALE, (y - y0) * SCALE, w * SCALE, h * SCALE)
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=78, optimize=True, progressive=True)
+        image.save(out, "JPEG", quality=80, optimize=True, progressive=True)
         return Shot(state, out.getvalue(), image.size, callouts)
 
 
@@ -505,8 +533,12 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
             by_key["privacy"],
             [
                 (panel.locator(".panel-head"), "A private account"),
+                (note(panel), "Unaudited: all its options shown, only “Only me” accepted"),
                 (d.privacy_group(panel), "Exactly its options, none chosen"),
-                *[(o, f"“{label}”") for o, label in zip(options, ("Followers", "Friends", "Only me"), strict=True)],
+                *[
+                    (o, f"“{label}”")
+                    for o, label in zip(options, ("Followers", "Friends", "Only me"), strict=True)
+                ],
             ],
         )
     )
@@ -562,20 +594,16 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
     d.choose(panel, "Only me")
     d.tick(panel, "Allow Comment")
     d.tick(panel, DISCLOSE_LABEL)
-    wrapper = d.post_now()
-    wrapper.hover()
-    page.wait_for_timeout(250)
-    tip = d.tooltip(wrapper)
     done(
         d.shoot(
             by_key["disclose_nothing"],
             [
                 (d.row(panel, DISCLOSE_LABEL), "Disclosure turned on"),
                 (panel.locator(".disclosure-options"), "Both choices unchecked"),
-                (tip, "Hover on “Post now”: TikTok's sentence"),
+                ("tooltip", "Hovering “Post now”: TikTok's sentence"),
                 (page.locator("#actions .buttons"), "Publishing disabled"),
             ],
-            hover=wrapper,
+            hover=d.post_now(),
         )
     )
 
@@ -598,17 +626,13 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
     d.tick(panel, BRANDED_CONTENT)
     d.choose(panel, "Everyone")
     only_me = d.privacy_option(panel, "Only me")
-    tip_only_me = d.tooltip(only_me) or d.tooltip(d.privacy_group(panel))
-    only_me.hover()
-    page.wait_for_timeout(250)
-    tip_only_me = d.tooltip(only_me) or d.tooltip(d.privacy_group(panel))
     done(
         d.shoot(
             by_key["branded_first"],
             [
                 (d.row(panel, BRANDED_CONTENT), "“Branded content” ticked first"),
                 (only_me, "“Only me” disabled"),
-                (tip_only_me, "Its hover text"),
+                ("tooltip", "Its hover text, TikTok's sentence"),
                 (panel.locator(".content-label"), "Labeled “Paid partnership”"),
                 (page.locator("#actions .declaration"), "The branded declaration"),
             ],
@@ -621,20 +645,16 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
     d.choose(panel, "Only me")
     d.tick(panel, DISCLOSE_LABEL)
     branded = d.row(panel, BRANDED_CONTENT)
-    branded_wrap = panel.locator("*", has=branded).last
-    branded.hover()
-    page.wait_for_timeout(250)
-    tip_branded = d.tooltip(panel.locator(".disclosure-options"))
     done(
         d.shoot(
             by_key["only_me_first"],
             [
                 (d.privacy_option(panel, "Only me"), "“Only me” chosen first"),
                 (branded, "“Branded content” disabled, greyed"),
-                (tip_branded, "Why, on hover"),
+                ("tooltip", "Why, on hover"),
                 (d.row(panel, YOUR_BRAND), "“Your brand” still available"),
             ],
-            hover=branded if branded_wrap is not None else None,
+            hover=branded,
         )
     )
 
@@ -727,7 +747,9 @@ def shoot(
                 executable_path=chromium or chromium_path(), args=CHROMIUM_FLAGS
             )
             context = browser.new_context(
-                viewport={"width": WIDTH, "height": 800}, bypass_csp=True
+                viewport={"width": WIDTH, "height": 800},
+                device_scale_factor=SCALE,
+                bypass_csp=True,
             )
             context.set_default_timeout(30_000)
             page = context.new_page()
@@ -749,7 +771,8 @@ def shoot(
 
 PAGE_CSS = """
 @page { size: A4 landscape; margin: 9mm 10mm 10mm 10mm;
-        @bottom-right { content: counter(page) " / " counter(pages); font-size: 7.5pt; color: #777; } }
+        @bottom-right { content: counter(page) " / " counter(pages); font-size: 7.5pt;
+                        color: #777; } }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 8.5pt; color: #1d2430; margin: 0; }
 section { page-break-after: always; }
 section:last-child { page-break-after: auto; }
@@ -772,7 +795,7 @@ section:last-child { page-break-after: auto; }
 .box { position: absolute; border: 0.6mm solid #fe2c55; border-radius: 1mm; }
 .num { position: absolute; width: 5.2mm; height: 5.2mm; border-radius: 2.6mm; background: #fe2c55;
        color: #fff; font-weight: bold; font-size: 8pt; text-align: center; line-height: 5.2mm; }
-.side { position: absolute; right: 0; top: 15mm; width: 80mm; }
+.side { position: absolute; right: 0; top: 15mm; width: 88mm; }
 .side h3 { font-size: 8pt; text-transform: uppercase; letter-spacing: .04em; color: #667;
            margin: 0 0 1.5mm; }
 .side blockquote { margin: 0 0 3.5mm; padding: 2mm 3mm; background: #f4f5f8;
@@ -788,7 +811,13 @@ section:last-child { page-break-after: auto; }
 .side ul.words li { margin: 0 0 1mm; font-family: "DejaVu Sans Mono", monospace; font-size: 7.3pt; }
 .mode { font-size: 7.5pt; color: #555; border-top: 1px solid #dde; padding-top: 2mm; }
 """
-SHOT_MAX_W, SHOT_MAX_H = 190.0, 172.0  # mm
+SHOT_MAX_W, SHOT_MAX_H = 180.0, 172.0  # mm
+
+
+def _first_sentence(text: str) -> str:
+    """Return text's first sentence, with an ellipsis when there is more."""
+    head = re.split(r"(?<=[.:])\s", text, maxsplit=1)
+    return head[0] + (" …" if len(head) > 1 else "")
 
 
 def _state_page(number: int, shot: Shot) -> str:
@@ -811,8 +840,12 @@ def _state_page(number: int, shot: Shot) -> str:
         nx = min(max(x - 6.2, 0.3), width - 5.5)
         ny = min(max(y - 3, 0.3), height - 5.5)
         boxes.append(f'<div class="num" style="left:{nx:.1f}mm;top:{ny:.1f}mm">{c.number}</div>')
+    # Pages that prove many points quote each one's first sentence (its own page has it all).
+    compact = len(state.points) > 2
     quotes = "".join(
-        f"<blockquote><b>Point {p}.</b> {escape(POINTS[p])}</blockquote>" for p in state.points
+        f"<blockquote><b>Point {p}.</b> "
+        f"{escape(_first_sentence(POINTS[p]) if compact else POINTS[p])}</blockquote>"
+        for p in state.points
     )
     legend = "".join(
         f'<li><span class="n">{c.number}</span>{escape(c.label)}</li>' for c in shot.callouts
@@ -857,9 +890,7 @@ def document(shots: list[Shot], *, app_name: str, instance: str = "", when=None)
     )
     rows = "".join(
         f"<tr><td><b>Point {p}</b></td><td>{escape(title)}"
-        + "".join(
-            f"<br><small>{escape(STATES[n - 3].title)}</small>" for n in pages
-        )
+        + "".join(f"<br><small>{escape(STATES[n - 3].title)}</small>" for n in pages)
         + f'</td><td class="pages">{", ".join(str(n) for n in pages)}</td></tr>'
         for p, title, pages in contents_rows()
     )
@@ -910,4 +941,3 @@ def build(
     return out
 
 
-__all__ = ["STATES", "MockupError", "build", "document", "render", "shoot", "Markup"]

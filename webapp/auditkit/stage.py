@@ -229,12 +229,12 @@ class Stage:
 
 def _seed(app) -> tuple[str, str]:
     """Migrate, run `flask demo seed` against the sandbox, add the over-the-limit video."""
+    import imageio_ffmpeg
+
     from webapp import db as dbmod
     from webapp.demo import DEMO_EMAIL, demo_password
     from webapp.media.storage import store
     from webapp.models import AppSettings, TikTokService, User
-
-    import imageio_ffmpeg
 
     dbmod.migrate(app.extensions["database"])
     samples = Path(app.config["MEDIA_ROOT"]) / "samples"
