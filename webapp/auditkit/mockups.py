@@ -275,8 +275,7 @@ class MockupError(Exception):
 
 # --- driving the app ---------------------------------------------------------------------------
 
-WIDTH = 1280
-MAX_HEIGHT = 2600
+WIDTH, HEIGHT = 1280, 1180  # the page as the picture shows it (CSS pixels)
 SCALE = 1.5  # device pixels per CSS pixel: text stays sharp once printed
 
 
@@ -322,6 +321,9 @@ class Director:
         tab.wait_for_url(lambda u: u.startswith(self.url), timeout=30_000)
         tab.wait_for_load_state()
         tab.close()
+        # The dialog polls until the tab reports back, then reloads the page with the new card.
+        page.locator(".account-card", has_text=f"@{username}").wait_for()
+        page.wait_for_load_state()
 
     def ids(self) -> None:
         """Read the accounts' and media's ids from the composer's own lists."""
@@ -424,9 +426,6 @@ class Director:
         from PIL import Image
 
         page = self.page
-        height = page.locator("body").evaluate("b => document.documentElement.scrollHeight")
-        page.set_viewport_size({"width": WIDTH, "height": max(720, min(int(height), MAX_HEIGHT))})
-        page.wait_for_timeout(50)
         for video in page.locator("video").all():
             # A preview shows a frame, not a black box: seek into the clip and wait for it.
             video.evaluate(
@@ -436,6 +435,22 @@ class Director:
                 " if (v.readyState >= 1) go(); else v.addEventListener('loadedmetadata', go,"
                 " {once: true}); })"
             )
+        # Scroll as a person would so the marked elements are in view, starting just above the
+        # first one; the menu and the preview are sticky, so they stay in the picture.
+        first = next(
+            (
+                loc
+                for loc, _ in marks
+                if not isinstance(loc, str) and loc is not None and loc.count()
+            ),
+            None,
+        )
+        box = first.first.bounding_box() if first is not None else None
+        scrolled = page.locator("html").evaluate("el => window.scrollY")
+        if box:
+            target = max(0, scrolled + box["y"] - 110)
+            page.locator("html").evaluate("(el, y) => window.scrollTo(0, y)", target)
+            page.wait_for_timeout(80)
         if hover is not None:
             hover = self.tip_wrapper(hover)
             hover.hover()
@@ -447,31 +462,26 @@ class Director:
             if locator is None or not locator.count():
                 continue
             box = locator.first.bounding_box()
-            if box and box["width"] > 0 and box["height"] > 0:
-                number = len(callouts) + 1
-                callouts.append(
-                    Callout(number, label, (box["x"], box["y"], box["width"], box["height"]))
-                )
+            if not box or box["width"] <= 0 or box["height"] <= 0:
+                continue
+            # Clip to the picture; an element entirely out of view gets no callout.
+            x0, y0 = max(box["x"], 0), max(box["y"], 0)
+            x1 = min(box["x"] + box["width"], WIDTH)
+            y1 = min(box["y"] + box["height"], HEIGHT)
+            if x1 - x0 > 2 and y1 - y0 > 2:
+                callouts.append(Callout(len(callouts) + 1, label, (x0, y0, x1 - x0, y1 - y0)))
         png = page.screenshot()
         page.mouse.move(0, 0)
-        page.set_viewport_size({"width": WIDTH, "height": 800})
         image = Image.open(io.BytesIO(png)).convert("RGB")
-        # Keep the part of the page the callouts are in: from the top when they are near it,
-        # from the left always (the menu stays in the picture), wide enough to read the page.
-        if callouts:
-            top = min(c.box[1] for c in callouts)
-            bottom = max(c.box[1] + c.box[3] for c in callouts)
-            right = max(c.box[0] + c.box[2] for c in callouts)
-        else:
-            top, bottom, right = 0, 720, WIDTH
-        page_h = image.height / SCALE
-        y0 = 0 if top < 520 else top - 120
-        y1 = min(page_h, max(bottom + 70, y0 + 700))
-        x1 = min(WIDTH, max(right + 280, 960))
-        image = image.crop((0, int(y0 * SCALE), int(x1 * SCALE), int(y1 * SCALE)))
+        # Short pages end early: keep down to a little below the last callout.
+        bottom = max((c.box[1] + c.box[3] for c in callouts), default=HEIGHT)
+        content = page.locator("html").evaluate(
+            "el => document.documentElement.scrollHeight - window.scrollY"
+        )
+        keep = min(HEIGHT, max(bottom + 90, min(content, HEIGHT), 720))
+        image = image.crop((0, 0, image.width, int(keep * SCALE)))
         for c in callouts:
-            x, y, w, h = c.box
-            c.box = (x * SCALE, (y - y0) * SCALE, w * SCALE, h * SCALE)
+            c.box = tuple(v * SCALE for v in c.box)
         out = io.BytesIO()
         image.save(out, "JPEG", quality=80, optimize=True, progressive=True)
         return Shot(state, out.getvalue(), image.size, callouts)
@@ -502,10 +512,9 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
         d.shoot(
             by_key["connected"],
             [
-                (card.locator("img.avatar"), "The avatar TikTok returned"),
-                (card.locator("strong").first, "The account's TikTok nickname"),
-                (card.locator(".muted").first, "Its @username"),
+                (card, "Avatar, nickname and @username, as TikTok returned them"),
                 (card.locator(".badge").first, "Status “Connected”"),
+                (page.get_by_role("button", name="Add Account"), "Connect another account"),
             ],
         )
     )
@@ -559,6 +568,7 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
         d.shoot(
             by_key["photo"],
             [
+                (panel.locator(".panel-head"), "The account"),
                 (panel.locator("fieldset.interactions"), "Only “Allow Comment”"),
                 (page.locator("#preview .carousel"), "The photo that will be posted"),
             ],
@@ -591,7 +601,6 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
     )
 
     panel = d.compose("maya.rivers", video)
-    d.choose(panel, "Only me")
     d.tick(panel, "Allow Comment")
     d.tick(panel, DISCLOSE_LABEL)
     done(
@@ -607,6 +616,7 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
         )
     )
 
+    d.choose(panel, "Only me")
     d.tick(panel, YOUR_BRAND)
     done(
         d.shoot(
@@ -684,8 +694,8 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
         d.shoot(
             by_key["preview"],
             [
-                (page.locator("#preview video"), "The exact video, playable"),
                 (page.locator("#caption"), "The caption, editable"),
+                (page.locator("#preview video"), "The exact video, playable"),
                 (d.privacy_group(panel), "The visibility the user chose"),
                 (page.locator("#actions .declaration"), "The declaration above the button"),
                 (page.get_by_role("button", name="Post now"), "Nothing is sent before this click"),
@@ -747,7 +757,7 @@ def shoot(
                 executable_path=chromium or chromium_path(), args=CHROMIUM_FLAGS
             )
             context = browser.new_context(
-                viewport={"width": WIDTH, "height": 800},
+                viewport={"width": WIDTH, "height": HEIGHT},
                 device_scale_factor=SCALE,
                 bypass_csp=True,
             )
@@ -795,28 +805,28 @@ section:last-child { page-break-after: auto; }
 .box { position: absolute; border: 0.6mm solid #fe2c55; border-radius: 1mm; }
 .num { position: absolute; width: 5.2mm; height: 5.2mm; border-radius: 2.6mm; background: #fe2c55;
        color: #fff; font-weight: bold; font-size: 8pt; text-align: center; line-height: 5.2mm; }
-.side { position: absolute; right: 0; top: 15mm; width: 88mm; }
+.side { position: absolute; right: 0; top: 15mm; width: 92mm; font-size: 7.8pt; }
 .side h3 { font-size: 8pt; text-transform: uppercase; letter-spacing: .04em; color: #667;
            margin: 0 0 1.5mm; }
-.side blockquote { margin: 0 0 3.5mm; padding: 2mm 3mm; background: #f4f5f8;
-                   border-left: 1mm solid #25f4ee; font-size: 8pt; }
+.side blockquote { margin: 0 0 2mm; padding: 1.5mm 2.5mm; background: #f4f5f8;
+                   border-left: 1mm solid #25f4ee; font-size: 7.4pt; }
 .side blockquote b { color: #000; }
-.side p { margin: 0 0 3.5mm; line-height: 1.35; }
+.side p { margin: 0 0 3mm; line-height: 1.3; }
 .side ol { margin: 0 0 3.5mm; padding: 0; list-style: none; }
 .side ol li { margin: 0 0 1.4mm; }
 .side ol li .n { display: inline-block; width: 4.4mm; height: 4.4mm; border-radius: 2.2mm;
                  background: #fe2c55; color: #fff; font-weight: bold; font-size: 7pt;
                  text-align: center; line-height: 4.4mm; margin-right: 1.5mm; }
 .side ul.words { margin: 0 0 3.5mm; padding-left: 4mm; }
-.side ul.words li { margin: 0 0 1mm; font-family: "DejaVu Sans Mono", monospace; font-size: 7.3pt; }
+.side ul.words li { margin: 0 0 1mm; font-family: "DejaVu Sans Mono", monospace; font-size: 6.9pt; }
 .mode { font-size: 7.5pt; color: #555; border-top: 1px solid #dde; padding-top: 2mm; }
 """
-SHOT_MAX_W, SHOT_MAX_H = 180.0, 172.0  # mm
+SHOT_MAX_W, SHOT_MAX_H = 176.0, 172.0  # mm
 
 
 def _first_sentence(text: str) -> str:
     """Return text's first sentence, with an ellipsis when there is more."""
-    head = re.split(r"(?<=[.:])\s", text, maxsplit=1)
+    head = re.split(r"(?<=\.)\s", text, maxsplit=1)
     return head[0] + (" …" if len(head) > 1 else "")
 
 
@@ -828,7 +838,7 @@ def _state_page(number: int, shot: Shot) -> str:
     import base64
 
     data = base64.b64encode(shot.jpeg).decode()
-    boxes = []
+    boxes, placed = [], []
     for c in shot.callouts:
         x, y, w, h = (v * scale for v in c.box)
         pad = 0.8
@@ -836,16 +846,26 @@ def _state_page(number: int, shot: Shot) -> str:
             f'<div class="box" style="left:{x - pad:.1f}mm;top:{y - pad:.1f}mm;'
             f'width:{w + 2 * pad:.1f}mm;height:{h + 2 * pad:.1f}mm"></div>'
         )
-        # The number sits outside the box's top-left corner, kept inside the picture.
-        nx = min(max(x - 6.2, 0.3), width - 5.5)
-        ny = min(max(y - 3, 0.3), height - 5.5)
+        # The number sits outside the box's top-left corner; where another number already is,
+        # it moves to the box's right side, then below, kept inside the picture.
+        for nx, ny in (
+            (x - 6.2, y - 3),
+            (x + w + 1, y - 1),
+            (x - 6.2, y + h - 4),
+            (x + w + 1, y + 4),
+        ):
+            nx, ny = min(max(nx, 0.3), width - 5.5), min(max(ny, 0.3), height - 5.5)
+            if all(abs(nx - px) > 5.6 or abs(ny - py) > 5.6 for px, py in placed):
+                break
+        placed.append((nx, ny))
         boxes.append(f'<div class="num" style="left:{nx:.1f}mm;top:{ny:.1f}mm">{c.number}</div>')
-    # Pages that prove many points quote each one's first sentence (its own page has it all).
+    # A page proving many points quotes its first one whole and the others' first sentence
+    # (each has a page of its own where it is quoted whole).
     compact = len(state.points) > 2
     quotes = "".join(
         f"<blockquote><b>Point {p}.</b> "
-        f"{escape(_first_sentence(POINTS[p]) if compact else POINTS[p])}</blockquote>"
-        for p in state.points
+        f"{escape(_first_sentence(POINTS[p]) if compact and i else POINTS[p])}</blockquote>"
+        for i, p in enumerate(state.points)
     )
     legend = "".join(
         f'<li><span class="n">{c.number}</span>{escape(c.label)}</li>' for c in shot.callouts
@@ -939,5 +959,3 @@ def build(
     partial.replace(out)
     progress(f"wrote {out} ({len(data) / 1e6:.1f} MB, {len(shots) + 2} pages)")
     return out
-
-
