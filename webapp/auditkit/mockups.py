@@ -269,6 +269,9 @@ class Shot:
     callouts: list[Callout] = field(default_factory=list)
 
 
+CREATORS = ("maya.rivers", "kenji.private", "lena.quiet", "omar.paused")  # the sandbox's
+
+
 class MockupError(Exception):
     """The mockups could not be made; the message is one line for the operator."""
 
@@ -305,25 +308,36 @@ class Director:
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
 
-    def connect(self, username: str) -> None:
-        """Connect a sandbox creator through the real OAuth flow (a second tab)."""
+    def connect(self, username: str, *, new_tab: bool = True) -> None:
+        """Connect a sandbox creator through the real OAuth flow.
+
+        As a person does it (new_tab): Add Account → TikTok opens the authorization in a second
+        tab, and the first reloads once the tab reports back. Otherwise the same connect link is
+        followed in this tab (no wait for the first tab's poll).
+        """
         page = self.page
         page.goto(f"{self.url}/accounts/")
         page.get_by_role("button", name="Add Account").click()
         dialog = page.get_by_role("dialog")
         dialog.wait_for()
-        with page.context.expect_page() as opened:
-            dialog.get_by_role("button", name="TikTok").click()
-        tab = opened.value
+        button = dialog.get_by_role("button", name="TikTok")
+        if new_tab:
+            with page.context.expect_page() as opened:
+                button.click()
+            tab = opened.value
+        else:
+            tab = page
+            tab.goto(self.url + button.get_attribute("href"))
         tab.wait_for_load_state()
         tab.locator(f"input[name=creator][value='{username}']").check()
         tab.get_by_role("button", name="Authorize").click()
         tab.wait_for_url(lambda u: u.startswith(self.url), timeout=30_000)
         tab.wait_for_load_state()
-        tab.close()
-        # The dialog polls until the tab reports back, then reloads the page with the new card.
-        page.locator(".account-card", has_text=f"@{username}").wait_for()
-        page.wait_for_load_state()
+        if new_tab:
+            tab.close()
+            # The dialog polls until the tab reports back, then reloads with the new card.
+            page.locator(".account-card", has_text=f"@{username}").wait_for()
+            page.wait_for_load_state()
 
     def ids(self) -> None:
         """Read the accounts' and media's ids from the composer's own lists."""
@@ -765,8 +779,8 @@ def shoot(
             page = context.new_page()
             director = Director(page, stage)
             director.sign_in()
-            for username in ("maya.rivers", "kenji.private", "lena.quiet", "omar.paused"):
-                director.connect(username)
+            for number, username in enumerate(CREATORS):
+                director.connect(username, new_tab=number == 0)
                 progress(f"connected @{username} through the sandbox's authorization page")
             director.ids()
             shots = _shoot_all(director, progress)
