@@ -189,3 +189,28 @@ def test_readiness_lists_problems_in_words(admin_client, db):
     assert "Redirect URI is https" in page
     assert "Privacy policy URL is set" in page
     assert "must be private" in page
+
+
+def test_the_mockup_stage_takes_only_an_empty_redis_db(redis_url):
+    import redis as redis_lib
+
+    from webapp.auditkit.stage import MARKER, StageError, claim_redis, stage_redis_url
+
+    assert stage_redis_url("redis://:pw@cache:6379/0") == "redis://:pw@cache:6379/1"
+    assert stage_redis_url("redis://cache:6379") == "redis://cache:6379/1"
+    assert stage_redis_url("redis://cache/15") == "redis://cache/14"
+    assert stage_redis_url("redis://cache/0", "redis://other/3") == "redis://other/3"
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    client.set("someone:else", "1")
+    with pytest.raises(StageError, match="holds other data; set AUDIT_KIT_REDIS_URL"):
+        claim_redis(redis_url)
+    assert client.get("someone:else") == b"1"  # untouched, and the claim was let go
+    client.delete("someone:else")
+    client.set(MARKER, "1")
+    client.set("cadence:creator_info:1", "left by an earlier build")
+    claimed = claim_redis(redis_url)
+    assert not claimed.exists("cadence:creator_info:1")  # an earlier stage's leftovers go
+    with pytest.raises(StageError, match="another mockup build is using"):
+        claim_redis(redis_url)
+    client.flushdb()

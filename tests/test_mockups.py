@@ -24,7 +24,8 @@ import redis as redis_lib
 from tests.conftest import SECRET, _empty_tables, csrf_token, login, make_user
 from tests.test_publishing import worker_env
 from webapp import create_app
-from webapp.auditkit.mockups import STATES, contents_rows
+from webapp.auditkit.mockups import STATES, contents_rows, how_drawn
+from webapp.tiktok.composer import DECLARATION_BRANDED, DECLARATION_DEFAULT
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 
@@ -167,10 +168,18 @@ def test_one_page_per_state_after_a_cover_and_contents(built):
     assert len(pages) == len(STATES) + 2
     assert "Direct Post UX mockups" in pages[0] and "Loomly Studio" in pages[0]
     assert "studio.example.com" in pages[0]
-    for point, _title, numbers in contents_rows():
-        assert numbers, point
-        row = re.search(rf"Point {point} .*?((?:\d+, )*\d+)", pages[1])
-        assert row and [int(n) for n in row.group(1).split(", ")][: len(numbers)] == numbers
+    for point, title, numbers in contents_rows():
+        assert numbers and title in pages[1], point
+        for number in numbers:  # each page of the point, by its number and title
+            assert f"p. {number} {STATES[number - 3].title}" in pages[1], (point, number)
+    # Point 4 (the declarations) leads to the pages that show each one.
+    declaring = {n for p, _t, ns in contents_rows() if p == "4" for n in ns}
+    shows = {
+        i + 3
+        for i, s in enumerate(STATES)
+        if {DECLARATION_DEFAULT, DECLARATION_BRANDED} & set(s.strings)
+    }
+    assert shows <= declaring and len(shows) >= 3
 
 
 @pytest.mark.parametrize("index", range(len(STATES)), ids=[s.key for s in STATES])
@@ -181,6 +190,8 @@ def test_each_state_page_has_its_wording_and_callouts(built, index):
     assert f"Guideline point {', '.join(state.points)}" in text
     for words in state.strings:
         assert " ".join(words.split()) in text, (state.key, words)
+    # The side column ends on its own page (the note on how the page was drawn is its last line).
+    assert " ".join(how_drawn(state).split()) in text, state.key
     # The callouts: numbered boxes over the picture, and the same numbers in the legend.
     picture, side = text.split("THE GUIDELINE", 1)
     legend = side.split("CALLOUTS", 1)[1].split("TIKTOK WORDING", 1)[0]

@@ -70,7 +70,7 @@ def mockups_job_state(redis) -> dict:
     try:
         job = fetch(MOCKUPS_JOB_ID, redis)
     except NoSuchJobError:
-        return {"state": "idle", "progress": "", "error": ""}
+        return {"state": "idle", "progress": "", "error": "", "stuck": False}
     status = job.get_status(refresh=True)
     meta = job.get_meta(refresh=True)
     error = meta.get("error", "")
@@ -83,9 +83,12 @@ def mockups_job_state(redis) -> dict:
         error = error or "The build stopped in the worker; its log says why."
     else:
         state = "idle"
+    queued_at = job.enqueued_at.replace(tzinfo=dt.UTC) if job.enqueued_at else None
+    waited = (dt.datetime.now(dt.UTC) - queued_at).total_seconds() if queued_at else 0
     return {
         "state": state,
         "queued": status == "queued",
+        "stuck": status == "queued" and waited > 30,
         "progress": meta.get("progress", ""),
         "error": error,
     }

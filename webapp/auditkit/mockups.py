@@ -85,6 +85,11 @@ UNAUDITED_WHY = (
     "Drawn as the reviewer will see it: the app is not audited yet, so the note above the "
     "settings says TikTok accepts only “Only me” posts; every option and interaction still works."
 )
+POSTED_WHY = (
+    "Posted with the app marked as audited, to “Everyone”, so TikTok gives the post a public id. "
+    "The unaudited demo posts “Only me” and shows these same pages; its “Open on TikTok” opens "
+    "the creator's profile, where a private post is visible to its owner."
+)
 CANT_POST_TEXT = CANT_POST["spam_risk_too_many_posts"] + CANT_POST_SUFFIX
 
 
@@ -98,6 +103,7 @@ class State:
     notice: str  # what the reviewer should notice
     strings: tuple[str, ...]  # verbatim wording shown on the page (also printed as text)
     audited: bool = False  # drawn with the app marked audited (see AUDITED_WHY)
+    why: str = ""  # how the page was drawn, when neither AUDITED_WHY nor UNAUDITED_WHY says it
 
 
 STATES: list[State] = [
@@ -108,6 +114,8 @@ STATES: list[State] = [
         "The account was connected through TikTok's own authorization page (the sandbox here). "
         "Its card shows the avatar, nickname and @username TikTok returned, and its status.",
         ("Connected",),
+        why="Four sandbox creators are connected: a public one, a private one with duets and "
+        "stitches off, one limited to 60 s videos and one that can't post now.",
     ),
     State(
         "untouched",
@@ -218,6 +226,7 @@ STATES: list[State] = [
         "sits right above “Post now”; nothing is sent to TikTok before that click.",
         (DECLARATION_DEFAULT, "Post now"),
         audited=True,
+        why=POSTED_WHY,
     ),
     State(
         "processing_notice",
@@ -227,6 +236,7 @@ STATES: list[State] = [
         "process the post and show it on the profile.",
         (PROCESSING_NOTICE,),
         audited=True,
+        why=POSTED_WHY,
     ),
     State(
         "live",
@@ -236,6 +246,7 @@ STATES: list[State] = [
         "progress, then processing, here with the notice repeated.",
         ("Processing on TikTok", PROCESSING_NOTICE),
         audited=True,
+        why=POSTED_WHY,
     ),
     State(
         "published",
@@ -246,6 +257,7 @@ STATES: list[State] = [
         "creator's profile instead.)",
         ("Published", "Open on TikTok"),
         audited=True,
+        why=POSTED_WHY,
     ),
 ]
 
@@ -489,10 +501,7 @@ class Director:
         image = Image.open(io.BytesIO(png)).convert("RGB")
         # Short pages end early: keep down to a little below the last callout.
         bottom = max((c.box[1] + c.box[3] for c in callouts), default=HEIGHT)
-        content = page.locator("html").evaluate(
-            "el => document.documentElement.scrollHeight - window.scrollY"
-        )
-        keep = min(HEIGHT, max(bottom + 90, min(content, HEIGHT), 720))
+        keep = min(HEIGHT, max(bottom + 120, 640))
         image = image.crop((0, 0, image.width, int(keep * SCALE)))
         for c in callouts:
             c.box = tuple(v * SCALE for v in c.box)
@@ -809,6 +818,9 @@ section:last-child { page-break-after: auto; }
 .contents td, .contents th { border-bottom: 1px solid #dde; padding: 2.2mm 2mm; text-align: left;
                              vertical-align: top; }
 .contents td.pages { white-space: nowrap; font-weight: bold; }
+.contents .line { margin-top: 1mm; font-size: 8.5pt; }
+.contents .pg { display: inline-block; width: 11mm; color: #fe2c55; font-weight: bold; }
+.contents .sub { color: #777; }
 .state { position: relative; height: 190mm; }
 .state header { height: 11mm; border-bottom: 2px solid #fe2c55; margin-bottom: 3mm; }
 .state header h2 { font-size: 14pt; margin: 0; display: inline; }
@@ -833,9 +845,18 @@ section:last-child { page-break-after: auto; }
                  text-align: center; line-height: 4.4mm; margin-right: 1.5mm; }
 .side ul.words { margin: 0 0 3.5mm; padding-left: 4mm; }
 .side ul.words li { margin: 0 0 1mm; font-family: "DejaVu Sans Mono", monospace; font-size: 6.9pt; }
+.side.compact { font-size: 7.4pt; }
+.side.compact blockquote { font-size: 6.9pt; margin-bottom: 1.5mm; padding: 1.2mm 2.2mm; }
+.side.compact p, .side.compact ol, .side.compact ul.words { margin-bottom: 2mm; }
+.side.compact ul.words li { font-size: 6.6pt; margin-bottom: .5mm; }
 .mode { font-size: 7.5pt; color: #555; border-top: 1px solid #dde; padding-top: 2mm; }
 """
 SHOT_MAX_W, SHOT_MAX_H = 176.0, 172.0  # mm
+
+
+def how_drawn(state: State) -> str:
+    """Say how the page was drawn (audited or not, and why)."""
+    return state.why or (AUDITED_WHY if state.audited else UNAUDITED_WHY)
 
 
 def _first_sentence(text: str) -> str:
@@ -890,11 +911,11 @@ def _state_page(number: int, shot: Shot) -> str:
         f'<span class="pts">Guideline point {", ".join(state.points)}</span></header>'
         f'<div class="shot" style="width:{width:.1f}mm;height:{height:.1f}mm">'
         f'<img src="data:image/jpeg;base64,{data}" alt="">{"".join(boxes)}</div>'
-        f'<div class="side"><h3>The guideline</h3>{quotes}'
+        f'<div class="side{" compact" if compact else ""}"><h3>The guideline</h3>{quotes}'
         f"<h3>What to notice</h3><p>{escape(state.notice)}</p>"
         f"<h3>Callouts</h3><ol>{legend}</ol>"
         f'<h3>TikTok wording on this page</h3><ul class="words">{words}</ul>'
-        f'<p class="mode">{escape(AUDITED_WHY if state.audited else UNAUDITED_WHY)}</p></div>'
+        f'<p class="mode">{escape(how_drawn(state))}</p></div>'
         f"</section>"
     )
 
@@ -923,8 +944,13 @@ def document(shots: list[Shot], *, app_name: str, instance: str = "", when=None)
         "TikTok sandbox: nothing here is drawn by hand.</p></section>"
     )
     rows = "".join(
-        f"<tr><td><b>Point {p}</b></td><td>{escape(title)}"
-        + "".join(f"<br><small>{escape(STATES[n - 3].title)}</small>" for n in pages)
+        f"<tr><td><b>Point {p}</b></td><td><b>{escape(title)}</b>"
+        + "".join(
+            f'<div class="line"><span class="pg">p. {n}</span> {escape(STATES[n - 3].title)}'
+            f' <span class="sub">({", ".join(q for q in STATES[n - 3].points if q[0] == p)})'
+            "</span></div>"
+            for n in pages
+        )
         + f'</td><td class="pages">{", ".join(str(n) for n in pages)}</td></tr>'
         for p, title, pages in contents_rows()
     )
