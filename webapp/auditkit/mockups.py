@@ -454,12 +454,16 @@ class Director:
         page = self.page
         for video in page.locator("video").all():
             # A preview shows a frame, not a black box: seek into the clip and wait for it.
+            # Played for a moment (muted), paused and sought to 1 s: a frame shows, and the
+            # clip is buffered, so no loading spinner covers it.
             video.evaluate(
-                "v => new Promise(done => { setTimeout(done, 3000);"
-                " const go = () => { v.addEventListener('seeked', () => done(), {once: true});"
-                " v.currentTime = Math.min(1, (v.duration || 2) / 2); };"
-                " if (v.readyState >= 1) go(); else v.addEventListener('loadedmetadata', go,"
-                " {once: true}); })"
+                "v => new Promise(done => { setTimeout(done, 5000); v.muted = true;"
+                " const settle = () => v.readyState >= 3 ? done()"
+                " : v.addEventListener('canplay', () => done(), {once: true});"
+                " v.addEventListener('playing', () => { v.pause();"
+                " v.addEventListener('seeked', settle, {once: true});"
+                " v.currentTime = Math.min(1, (v.duration || 2) / 2); }, {once: true});"
+                " v.play().catch(() => done()); })"
             )
         # Scroll as a person would so the marked elements are in view, starting just above the
         # first one; the menu and the preview are sticky, so they stay in the picture.
@@ -501,7 +505,7 @@ class Director:
         image = Image.open(io.BytesIO(png)).convert("RGB")
         # Short pages end early: keep down to a little below the last callout.
         bottom = max((c.box[1] + c.box[3] for c in callouts), default=HEIGHT)
-        keep = min(HEIGHT, max(bottom + 120, 640))
+        keep = min(HEIGHT, max(bottom + 120, 860))
         image = image.crop((0, 0, image.width, int(keep * SCALE)))
         for c in callouts:
             c.box = tuple(v * SCALE for v in c.box)
@@ -685,7 +689,6 @@ def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot
                 (d.privacy_option(panel, "Only me"), "“Only me” chosen first"),
                 (branded, "“Branded content” disabled, greyed"),
                 ("tooltip", "Why, on hover"),
-                (d.row(panel, YOUR_BRAND), "“Your brand” still available"),
             ],
             hover=branded,
         )

@@ -36,8 +36,8 @@ LONG_VIDEO = "over-the-limit.mp4"  # lena.quiet accepts 60 s; this one lasts 62 
 VIDEO_ARGS = "-c:v libx264 -preset ultrafast -crf 32 -pix_fmt yuv420p -movflags +faststart"
 SAMPLES = {
     "sample-vertical.mp4": f"-f lavfi -i testsrc2=size=360x640:rate=30:duration=5 {VIDEO_ARGS}",
-    # One still colour: only its length matters (it is refused before any upload).
-    LONG_VIDEO: f"-f lavfi -i color=c=0x1f2a44:size=360x640:rate=24:duration=62 {VIDEO_ARGS}",
+    # One still picture (cheap to encode): only its length matters, it is refused before upload.
+    LONG_VIDEO: f"-f lavfi -i smptebars=size=360x640:rate=24:duration=62 {VIDEO_ARGS}",
 }
 READY = "stage ready"
 
