@@ -42,6 +42,17 @@ SAMPLES = {
 READY = "stage ready"
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the build's process dies (Linux), so none is left behind
+    if the build is killed (an RQ job past its timeout is killed without cleanup)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class StageError(Exception):
     """The stage could not be set up; the message is one line for the operator."""
 
@@ -171,6 +182,7 @@ class Stage:
             stdout=subprocess.PIPE,
             stderr=log,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self.procs.append(web)
         # The sandbox starts while the app seeds itself (the seed doesn't call it).
@@ -189,6 +201,7 @@ class Stage:
             stdout=subprocess.DEVNULL,
             stderr=open(self.tmp / "worker.log", "wb"),  # noqa: SIM115
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self.procs.append(worker)
         deadline = time.monotonic() + 30
