@@ -26,7 +26,7 @@ def build_mockups() -> dict:
         names = kit.cover_names()
     out = kit.mockups_file(Path(settings["INSTANCE"]))
     try:
-        kit.build_mockups(out, settings, progress=progress, **names)
+        kit.make_mockups(out, settings, progress=progress, **names)
     except (MockupError, StageError) as exc:
         if job is not None:
             job.meta["error"] = str(exc)

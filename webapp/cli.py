@@ -140,7 +140,7 @@ def audit_build(out: str, mockups: bool) -> None:
         "worker) and the TikTok sandbox, driven in Chromium"
     )
     try:
-        build.build_mockups(
+        build.make_mockups(
             folder / build.MOCKUPS_NAME, dict(current_app.config), progress=click.echo, **names
         )
     except (MockupError, StageError) as exc:

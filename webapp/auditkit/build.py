@@ -39,7 +39,7 @@ def cover_names() -> dict:
     return {"app_name": settings.app_name, "instance": settings.website_url}
 
 
-def build_mockups(
+def make_mockups(
     out: Path, settings: dict, *, app_name: str, instance: str, progress: Callable[[str], None]
 ) -> Path:
     """Shoot the mockups with settings' Redis server (see stage.py) and write the PDF to out."""
@@ -97,9 +97,9 @@ def mockups_job_state(redis) -> dict:
 def queue_mockups(redis) -> None:
     """Queue the mockup build (one at a time: a running build is reused)."""
     from jobs import enqueue
-    from jobs.auditkit import build_mockups as job
+    from jobs.auditkit import build_mockups
 
-    enqueue(redis, job, job_id=MOCKUPS_JOB_ID, job_timeout=900, result_ttl=86400)
+    enqueue(redis, build_mockups, job_id=MOCKUPS_JOB_ID, job_timeout=900, result_ttl=86400)
 
 
 def contents() -> dict:
