@@ -115,6 +115,7 @@ audit_cli = AppGroup("audit-kit", help="TikTok's Direct Post audit kit.")
 )
 def audit_build(out: str, mockups: bool) -> None:
     """Write the answers, demo guide, UX mockups PDF and readiness checklist into a folder."""
+    import shutil
     from pathlib import Path
 
     from flask import current_app
@@ -127,7 +128,7 @@ def audit_build(out: str, mockups: bool) -> None:
     folder = Path(out)
     try:
         with connected(), current_app.test_request_context(base_url=_base_url()):
-            written = build.write(folder)
+            written = build.write(folder, with_mockups=not mockups)
             names = build.cover_names()
     except OSError as exc:
         raise click.ClickException(f"could not write the kit to {out}: {exc.strerror}") from None
@@ -140,16 +141,21 @@ def audit_build(out: str, mockups: bool) -> None:
         "worker) and the TikTok sandbox, driven in Chromium"
     )
     try:
-        build.make_mockups(
+        pdf = build.make_mockups(
             folder / build.MOCKUPS_NAME, dict(current_app.config), progress=click.echo, **names
         )
+        # Kept for Admin → Audit Kit too (its zip holds the latest PDF).
+        kept = build.mockups_file(Path(current_app.instance_path))
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, kept)
     except (MockupError, StageError) as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"could not write the mockups PDF: {exc}") from None
     except ImportError as exc:
         raise click.ClickException(
             f"the mockups need {exc.name} (pip install playwright pillow)"
         ) from None
-    (folder / "ux-mockups-README.txt").unlink(missing_ok=True)
 
 
 @audit_cli.command("record")

@@ -121,8 +121,8 @@ def contents() -> dict:
     }
 
 
-def files() -> dict[str, bytes]:
-    """Return the kit's files by name."""
+def files(*, with_mockups: bool = True) -> dict[str, bytes]:
+    """Return the kit's files by name (with the latest mockups PDF, or a note to build it)."""
     data = contents()
     guide_html = render_template(
         "admin/audit_guide_page.html", steps=data["steps"], kit=data["kit"]
@@ -136,7 +136,7 @@ def files() -> dict[str, bytes]:
         "demo-guide.md": data["guide_markdown"].encode(),
         "demo-guide.html": guide_html.encode(),
         "readiness.md": f"# Readiness checklist\n\n{checklist}\n".encode(),
-        **_mockups_entry(),
+        **(_mockups_entry() if with_mockups else {}),
     }
 
 
@@ -147,11 +147,11 @@ def _mockups_entry() -> dict[str, bytes]:
     return {"ux-mockups-README.txt": MOCKUPS_MISSING.encode()}
 
 
-def write(out: Path) -> list[Path]:
+def write(out: Path, *, with_mockups: bool = True) -> list[Path]:
     """Write the kit's files into a folder; return their paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in files().items():
+    for name, data in files(with_mockups=with_mockups).items():
         path = out / name
         path.write_bytes(data)
         written.append(path)
