@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import login, make_user, post_form
@@ -25,6 +27,21 @@ def test_services_shows_redirect_uri_and_default_endpoints(admin_client):
     assert "https://open.tiktokapis.com" in page
     assert "Direct Post" in page and "Upload as draft" in page
     assert "Not configured" in page
+
+
+def test_the_audited_checkbox_is_off_by_default_and_says_when_to_tick_it(admin_client, db):
+    page = admin_client.get("/admin/services").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="audited"[^>]*>', page).group(0)
+    assert "checked" not in box
+    assert re.search(
+        r'<label[^>]*>\s*<input[^>]*name="audited"[^>]*> TikTok has audited this app', page
+    )
+    assert "Tick this only after TikTok approves your Direct Post audit." in page
+    assert TikTokService.load().audited is False
+    post_form(admin_client, "/admin/services", {**SERVICES_OK, "audited": "y"})
+    assert TikTokService.load().audited is True
+    post_form(admin_client, "/admin/services", SERVICES_OK)
+    assert TikTokService.load().audited is False
 
 
 def test_client_secret_is_encrypted_at_rest_and_never_shown(admin_client, db):

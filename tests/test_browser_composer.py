@@ -58,7 +58,7 @@ def tooltip_of(page, wrapped):
     return wrapper, page.locator(f"#{wrapper.get_attribute('aria-describedby')}")
 
 
-def test_the_five_points_live(live_server, page, admin, ready):
+def test_the_five_points_live(live_server, page, admin, ready, tmp_path):
     account, video = ready
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/compose/?media={video.id}")
@@ -106,14 +106,19 @@ def test_the_five_points_live(live_server, page, admin, ready):
     panel.locator("label.greyed", has_text="Branded content").wait_for()
     branded = panel.get_by_label("Branded content")
     assert branded.is_disabled()
-    _, tip = tooltip_of(page, branded)
+    wrapper, tip = tooltip_of(page, branded)
     expect(tip).to_have_text(BRANDED_DISABLED_BY_PRIVATE)
+    wrapper.hover()
+    expect(tip).to_be_visible()
+    page.screenshot(path=tmp_path / "branded-content-disabled.png", caret="initial")
     # The caption counter counts UTF-16 units live.
     page.get_by_label("Caption").fill("😀😀 hi")
     page.get_by_text("7 / 2200").wait_for()
 
 
-def test_private_creator_greys_duet_and_stitch(live_server, page, app, admin, admin_client, tiktok):
+def test_private_creator_greys_duet_and_stitch(
+    live_server, page, app, admin, admin_client, tiktok, tmp_path
+):
     flow.connect(admin_client, creator="kenji.private")
     account = Account.get()
     video = real_video(admin, app)
@@ -134,6 +139,7 @@ def test_private_creator_greys_duet_and_stitch(live_server, page, app, admin, ad
     wrapper.hover()
     expect(tip).to_be_visible()
     expect(tip).to_have_text("Duets are turned off for this account in TikTok.")
+    page.screenshot(path=tmp_path / "duet-greyed.png")
 
 
 def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready, tmp_path):
@@ -159,7 +165,7 @@ def test_a_photo_post_shows_only_allow_comment(live_server, page, admin, ready, 
     ],
 )
 def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
-    live_server, page, app, admin, admin_client, tiktok, creator, labels
+    live_server, page, app, admin, admin_client, tiktok, creator, labels, tmp_path
 ):
     from webapp.models import Post
     from webapp.tiktok.composer import UNAUDITED_NOTE, UNAUDITED_REFUSED
@@ -187,6 +193,7 @@ def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
     expect(tip).to_have_text(UNAUDITED_REFUSED)
     wrapper.hover()
     expect(tip).to_be_visible()
+    page.screenshot(path=tmp_path / f"unaudited-{creator}.png")
     expect(page.locator(".reasons")).to_contain_text(UNAUDITED_REFUSED)
     # Forced past the disabled button, the server refuses the same way; nothing is saved or sent.
     post_now.evaluate("button => { button.disabled = false; }")
@@ -201,9 +208,12 @@ def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
     assert page.locator("#actions .has-tip").count() == 0  # no reason, no tooltip, no tab stop
 
 
-def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, ready):
-    """The hover texts are elements drawn in the page, shown on hover and on keyboard focus."""
+@pytest.mark.parametrize("audited", [True, False])
+def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, ready, audited):
+    """The hover texts are elements drawn in the page, shown on hover and on keyboard focus;
+    unaudited, every interaction still shows (and TikTok's sentence still wins the hover)."""
     account, video = ready
+    TikTokService.update(audited=audited).execute()
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/compose/?media={video.id}")
     panel = page.locator(f"#panel-{account.id}")
@@ -300,7 +310,6 @@ def test_tooltips_fit_the_page_and_leave_the_caption_visible(
         wrapper.scroll_into_view_if_needed()
         wrapper.hover()
         expect(tip).to_be_visible()
-        page.wait_for_timeout(200)  # the fade-in
         box = tip.bounding_box()
         assert _inside(box, view), (name, box)
         assert not _overlap(box, wrapped.bounding_box()), name

@@ -120,3 +120,6 @@ def test_demo_seed_works_in_development(app, settings, tmp_path):
     with connected():
         assert User.by_email("admin@cadence.demo").is_admin
         assert TikTokService.load().client_key == "sbx_demo_client_key"
+        # Unaudited, as a real operator preparing the audit (the composer still shows every
+        # option; posts go out as "Only me").
+        assert TikTokService.load().audited is False

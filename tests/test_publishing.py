@@ -596,6 +596,39 @@ def test_a_privacy_no_longer_offered_needs_attention(maya, admin, job_settings, 
     assert sandbox_state(sandbox)["inits"] == []
 
 
+def test_a_post_scheduled_while_audited_but_published_while_unaudited_needs_attention(
+    admin_client, maya, admin, job_settings, sandbox, service
+):
+    """The publish job runs the same decision: unaudited, only "Only me" may go; nothing is sent."""
+    from webapp.models import AppSettings
+    from webapp.tiktok.composer import UNAUDITED_REFUSED
+    from webapp.timezones import zone_for
+
+    media = add_media(admin, job_settings)
+    zone = zone_for(admin, AppSettings.load().timezone)
+    when = (dt.datetime.now(zone) + dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "accounts": str(maya.id),
+        "post_type": "video",
+        "media": str(media.id),
+        "caption": "First look at the spring collection",
+        f"a{maya.id}-privacy": "PUBLIC_TO_EVERYONE",
+        "action": "schedule",
+        "schedule_at": when,
+        "csrf_token": csrf_token(admin_client, "/compose/"),
+    }
+    assert admin_client.post("/compose/", data=data).status_code == 303  # audited: accepted
+    service.audited = False
+    service.save()
+    target = drive(PostTarget.get().id)
+    assert target.status == "needs_attention"
+    assert UNAUDITED_REFUSED in target.error_message
+    assert target.privacy_level == "PUBLIC_TO_EVERYONE"  # the choice is kept, never changed
+    assert sandbox_state(sandbox)["inits"] == []
+    page = admin_client.get(f"/posts/{target.post_id}").get_data(as_text=True)
+    assert "Until TikTok audits this app, it accepts only “Only me” posts." in page
+
+
 # --- webhooks and status agree --------------------------------------------------------------------
 
 
