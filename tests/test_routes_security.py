@@ -182,6 +182,9 @@ FETCH_ALLOWLIST = {
     "webapp/auditkit/record.py": "`flask audit-kit record` (CLI only) drives Chromium at the "
     "operator's own --base-url",
     "webapp/auditkit/walk.py": "drives the page record.py opened at the operator's --base-url",
+    "webapp/auditkit/mockups/script.py": "drives Chromium at the throwaway app and sandbox that "
+    "the mockup build itself started on 127.0.0.1 (stage.py)",
+    "webapp/auditkit/stage.py": "waits until the throwaway app it started on 127.0.0.1 answers",
 }
 
 

@@ -106,22 +106,56 @@ audit_cli = AppGroup("audit-kit", help="TikTok's Direct Post audit kit.")
 
 @audit_cli.command("build")
 @click.option("--out", "out", default="audit-kit", show_default=True, help="Folder to write to.")
-def audit_build(out: str) -> None:
+@click.option(
+    "--mockups/--no-mockups",
+    default=True,
+    show_default=True,
+    help="Shoot the UX mockups PDF (about a minute: Chromium, the sandbox, a throwaway Cadence); "
+    "without it the latest PDF built in Admin → Audit Kit is copied, if any.",
+)
+def audit_build(out: str, mockups: bool) -> None:
     """Write the answers, demo guide, UX mockups PDF and readiness checklist into a folder."""
+    import shutil
     from pathlib import Path
 
     from flask import current_app
 
     from webapp.auditkit import build
+    from webapp.auditkit.mockups import MockupError
+    from webapp.auditkit.stage import StageError
     from webapp.db import connected
 
+    folder = Path(out)
     try:
         with connected(), current_app.test_request_context(base_url=_base_url()):
-            written = build.write(Path(out))
+            written = build.write(folder, with_mockups=not mockups)
+            names = build.cover_names()
     except OSError as exc:
         raise click.ClickException(f"could not write the kit to {out}: {exc.strerror}") from None
     for path in written:
         click.echo(f"wrote {path}")
+    if not mockups:
+        return
+    click.echo(
+        "building the UX mockups: a throwaway Cadence (its own SQLite file, media folder and RQ "
+        "worker) and the TikTok sandbox, driven in Chromium"
+    )
+    try:
+        pdf = build.make_mockups(
+            folder / build.MOCKUPS_NAME, dict(current_app.config), progress=click.echo, **names
+        )
+        # Kept for Admin → Audit Kit too (its zip holds the latest PDF).
+        kept = build.mockups_file(Path(current_app.instance_path))
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, kept)
+    except (MockupError, StageError) as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"could not write the mockups PDF: {exc}") from None
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the mockups need {exc.name} (pip install playwright pillow)"
+        ) from None
 
 
 @audit_cli.command("record")

@@ -57,6 +57,9 @@ DEFAULTS: dict[str, object] = {
     # list, for an instance whose pages sit behind a private CA (a staging copy, the tests).
     "URL_CHECK_CA_FILE": "",
     "WORKERS": 2,
+    # The Redis DB of the audit kit's throwaway app (the mockup build); empty: the server of
+    # REDIS_URL with the next DB index. It must be empty; the build empties it again.
+    "AUDIT_KIT_REDIS_URL": "",
     # Where uploads are probed and their cover frames made: "queue" (an RQ job, always so in
     # production, so a member can't tie up web workers) or "inline" (in the upload request,
     # for tests and development without a worker; ignored in production: see checks_inline).

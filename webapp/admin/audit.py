@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from webapp.admin import bp
 from webapp.admin.forms import AuditKitForm
-from webapp.auditkit import answers, build, mockups
+from webapp.auditkit import answers, build
+from webapp.extensions import get_redis
+from webapp.htmx import wants_partial
 from webapp.models import AuditKit, TikTokService
 
 FIELDS = (
@@ -37,11 +50,18 @@ def _inputs_form(kit: AuditKit, typed: bool) -> AuditKitForm:
 
 
 def _page(form: AuditKitForm, kit: AuditKit, status: int, **overrides):
-    data = {**build.contents(), **overrides}
+    data = {**build.contents(), **_mockups_widget(), **overrides}
     data["answer_warnings"] = answers.wording_warnings(data["answers"])
     return render_template(
         "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
     ), status
+
+
+def _mockups_widget() -> dict:
+    return {
+        "mockups": build.mockups_job_state(get_redis()),
+        "mockups_built": build.mockups_built(Path(current_app.instance_path)),
+    }
 
 
 @bp.route("/audit-kit", methods=["GET", "POST"])
@@ -119,12 +139,27 @@ def audit_kit_guide():
 
 @bp.route("/audit-kit/mockups.pdf")
 def audit_kit_mockups():
-    """Send the UX mockup PDF."""
-    return Response(
-        mockups.pdf(),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": "inline; filename=ux-mockups.pdf"},
-    )
+    """Send the latest UX mockups PDF (built by the mockups job)."""
+    path = build.mockups_file(Path(current_app.instance_path))
+    if not path.is_file():
+        flash("The UX mockups haven't been built yet: build them first.", "error")
+        return redirect(url_for("admin.audit_kit") + "#mockups", code=303)
+    return send_file(path, mimetype="application/pdf", download_name=build.MOCKUPS_NAME)
+
+
+@bp.route("/audit-kit/mockups", methods=["POST"])
+def audit_kit_mockups_build():
+    """Queue the mockup build; show its progress widget."""
+    build.queue_mockups(get_redis())
+    if not wants_partial():
+        return redirect(url_for("admin.audit_kit") + "#mockups", code=303)
+    return render_template("admin/_mockups.html", **_mockups_widget())
+
+
+@bp.route("/audit-kit/mockups")
+def audit_kit_mockups_status():
+    """Render the mockup build's widget in its current state."""
+    return render_template("admin/_mockups.html", **_mockups_widget())
 
 
 @bp.route("/audit-kit/kit.zip")

@@ -1,17 +1,106 @@
-"""Assemble the kit: answers, guide (Markdown and HTML), mockups PDF, readiness checklist."""
+"""Assemble the kit: answers, guide (Markdown and HTML), mockups PDF, readiness checklist.
+
+The mockups take tens of seconds to shoot (see mockups.py), so the web app never builds them in
+a request: Admin → Audit Kit queues jobs.auditkit.build_mockups, which keeps the latest PDF
+under the instance folder, and the zip holds that file (or says it must be built first).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app, render_template
 
 from webapp.accounts.common import redirect_uri, tiktok_client
 from webapp.auditkit import answers, guide, mockups, readiness
+from webapp.auditkit.stage import stage_redis_url
 from webapp.extensions import get_redis
 from webapp.models import AppSettings, AuditKit, TikTokService
+
+MOCKUPS_NAME = "ux-mockups.pdf"
+MOCKUPS_JOB_ID = "audit-kit-mockups"
+MOCKUPS_MISSING = (
+    "The UX mockups PDF hasn't been built yet. Build it in Admin Console → Audit Kit "
+    "(“Build the mockups”) or with `flask audit-kit build`, then download the kit again.\n"
+)
+
+
+def mockups_file(instance: Path) -> Path:
+    """Return where the latest mockups PDF is kept."""
+    return Path(instance) / "audit-kit" / MOCKUPS_NAME
+
+
+def cover_names() -> dict:
+    """Return the names the mockups' cover shows (needs a database connection)."""
+    settings = AppSettings.load()
+    return {"app_name": settings.app_name, "instance": settings.website_url}
+
+
+def make_mockups(
+    out: Path, settings: dict, *, app_name: str, instance: str, progress: Callable[[str], None]
+) -> Path:
+    """Shoot the mockups with settings' Redis server (see stage.py) and write the PDF to out."""
+    redis_url = stage_redis_url(settings["REDIS_URL"], settings.get("AUDIT_KIT_REDIS_URL") or "")
+    return mockups.build(
+        out, redis_url=redis_url, app_name=app_name, instance=instance, progress=progress
+    )
+
+
+def mockups_built(instance: Path) -> dict | None:
+    """Describe the kept mockups PDF (when, size), or None when there is none."""
+    path = mockups_file(instance)
+    if not path.is_file():
+        return None
+    stat = path.stat()
+    return {
+        "at": dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC),
+        "megabytes": stat.st_size / 1e6,
+    }
+
+
+def mockups_job_state(redis) -> dict:
+    """Return the mockup build's state for its widget: idle, running, failed or done."""
+    from rq.exceptions import NoSuchJobError
+
+    from jobs import fetch
+
+    try:
+        job = fetch(MOCKUPS_JOB_ID, redis)
+    except NoSuchJobError:
+        return {"state": "idle", "progress": "", "error": "", "stuck": False}
+    status = job.get_status(refresh=True)
+    meta = job.get_meta(refresh=True)
+    error = meta.get("error", "")
+    if status in ("queued", "started", "scheduled", "deferred"):
+        state = "running"
+    elif status == "finished" and not error:
+        state = "done"
+    elif status in ("finished", "failed", "stopped", "canceled"):
+        state = "failed"
+        error = error or "The build stopped in the worker; its log says why."
+    else:
+        state = "idle"
+    queued_at = job.enqueued_at.replace(tzinfo=dt.UTC) if job.enqueued_at else None
+    waited = (dt.datetime.now(dt.UTC) - queued_at).total_seconds() if queued_at else 0
+    return {
+        "state": state,
+        "queued": status == "queued",
+        "stuck": status == "queued" and waited > 30,
+        "progress": meta.get("progress", ""),
+        "error": error,
+    }
+
+
+def queue_mockups(redis) -> None:
+    """Queue the mockup build (one at a time: a running build is reused)."""
+    from jobs import enqueue
+    from jobs.auditkit import build_mockups
+
+    enqueue(redis, build_mockups, job_id=MOCKUPS_JOB_ID, job_timeout=900, result_ttl=86400)
 
 
 def contents() -> dict:
@@ -43,8 +132,8 @@ def contents() -> dict:
     }
 
 
-def files() -> dict[str, bytes]:
-    """Return the kit's files by name."""
+def files(*, with_mockups: bool = True) -> dict[str, bytes]:
+    """Return the kit's files by name (with the latest mockups PDF, or a note to build it)."""
     data = contents()
     guide_html = render_template(
         "admin/audit_guide_page.html",
@@ -60,16 +149,23 @@ def files() -> dict[str, bytes]:
         "answers.md": data["answers"].encode(),
         "demo-guide.md": data["guide_markdown"].encode(),
         "demo-guide.html": guide_html.encode(),
-        "ux-mockups.pdf": mockups.pdf(),
         "readiness.md": f"# Readiness checklist\n\n{checklist}\n".encode(),
+        **(_mockups_entry() if with_mockups else {}),
     }
 
 
-def write(out: Path) -> list[Path]:
+def _mockups_entry() -> dict[str, bytes]:
+    path = mockups_file(Path(current_app.instance_path))
+    if path.is_file():
+        return {MOCKUPS_NAME: path.read_bytes()}
+    return {"ux-mockups-README.txt": MOCKUPS_MISSING.encode()}
+
+
+def write(out: Path, *, with_mockups: bool = True) -> list[Path]:
     """Write the kit's files into a folder; return their paths."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in files().items():
+    for name, data in files(with_mockups=with_mockups).items():
         path = out / name
         path.write_bytes(data)
         written.append(path)
