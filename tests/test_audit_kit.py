@@ -166,10 +166,12 @@ def test_guide_variants_share_one_list_and_say_which_they_are(audited):
     text = guide.markdown(audited)
     assert guide.variant_note(audited) in text
     assert guide.variant_note(not audited) not in text
-    # CSG order: connect (1a) → video (5a) → caption (2a) → settings (2b, 2c) → disclosure (3)
-    # → post (5c–5e); every hover names its tooltip, TikTok's wording taken from composer.py.
+    # CSG order, points 1 → 5: connect (1a) → caption (2a) → settings (2b, 2c) → disclosure and
+    # declaration (3, 4) → video preview (5a) → post (5c–5e); every hover names its tooltip,
+    # TikTok's wording taken from composer.py.
     points = [s.point.split(",")[0] for s in chosen if s.point]
-    assert points[:4] == ["1a", "5a", "2a", "2b"] and points[-1] == "5e"
+    assert points[:3] == ["1a", "2a", "2b"] and points[-1] == "5e"
+    assert [p[0] for p in points] == sorted(p[0] for p in points), points
     hovers = {s.label: s.tooltip for s in chosen if s.role == "hover"}
     assert hovers["Post now"] == composer.NEED_DISCLOSURE_CHOICE
     assert hovers["Only me"] == composer.BRANDED_NOT_PRIVATE

@@ -111,13 +111,6 @@ ALL_STEPS: list[Step] = [
         arrives="composer.create",
     ),
     Step(
-        "Choose the video under “Video to post”.",
-        "Video to post",
-        "field",
-        "A player previews exactly the video that will be posted, beside the form.",
-        "5a",
-    ),
-    Step(
         f"Type a caption: “{CAPTION}”.",
         "Caption",
         "field",
@@ -235,7 +228,7 @@ ALL_STEPS: list[Step] = [
         FRIENDS,
         "radio",
         f"“{BRANDED_CONTENT}” can be ticked again.",
-        "2b",
+        "3b",
         only_when="audited",
     ),
     Step(
@@ -246,6 +239,13 @@ ALL_STEPS: list[Step] = [
         f"“{DECLARATION_BRANDED}”",
         "3b, 4",
         only_when="audited",
+    ),
+    Step(
+        "Choose the video under “Video to post”.",
+        "Video to post",
+        "field",
+        "A player previews exactly the video that will be posted, beside the form.",
+        "5a",
     ),
     Step(
         "Click “Post now”.",
