@@ -36,7 +36,7 @@ def test_status_widget_updates_itself_until_open_on_tiktok(
     sign_in(page, live_server, admin.email)
     page.goto(f"{live_server}/posts/{target.post_id}")
     widget = page.locator("#post-status")
-    expect(widget).to_contain_text("Waiting for its time.")
+    expect(widget).to_contain_text("Due now: on its way to TikTok.")  # due at once, like Post now
 
     def publish():
         from webapp.db import connected

@@ -1079,3 +1079,13 @@ def test_a_mail_server_that_is_down_does_not_stop_publishing(
     sandbox.control("creators/maya.rivers", {"duet_disabled": True})
     assert drive(target.id).status == "needs_attention"
     assert Notification.select().where(Notification.kind == "post_needs_attention").exists()
+
+
+def test_a_due_post_says_it_is_on_its_way_and_a_later_one_that_it_waits(maya, admin, job_settings):
+    post, target = make_post(admin, maya, add_media(admin, job_settings))
+    # "Post now" stores the moment of the click: the widget must not say the post waits.
+    assert publishing.live_message(PostTarget.get_by_id(target.id)) == (
+        "Due now: on its way to TikTok."
+    )
+    Post.update(scheduled_at=utcnow() + dt.timedelta(hours=2)).where(Post.id == post.id).execute()
+    assert publishing.live_message(PostTarget.get_by_id(target.id)) == "Waiting for its time."

@@ -545,6 +545,9 @@ def _sqlite() -> bool:
 def live_message(target: PostTarget) -> str:
     """Return the sentence the status widget shows for a target in progress."""
     if target.status == "scheduled":
+        # A post sent with "Post now" is due at once: say it's on its way, not that it waits.
+        if target.post.scheduled_at and target.post.scheduled_at <= utcnow():
+            return "Due now: on its way to TikTok."
         return "Waiting for its time."
     if target.phase == "checking":
         return "Checking the account with TikTok…"
