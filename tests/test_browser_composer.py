@@ -208,6 +208,8 @@ def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
     assert page.locator("#actions .has-tip").count() == 0  # no reason, no tooltip, no tab stop
 
 
+# What the browser draws (tooltips, layout) doesn't depend on the engine: SQLite pass only.
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("audited", [True, False])
 def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, ready, audited):
     """The hover texts are elements drawn in the page, shown on hover and on keyboard focus;
@@ -257,6 +259,8 @@ def test_tooltips_show_on_hover_and_on_keyboard_focus(live_server, page, admin, 
     shows_on_focus(wrapper, tip, "Tab", panel.get_by_label("Everyone", exact=True))
 
 
+# What the browser draws (tooltips, layout) doesn't depend on the engine: SQLite pass only.
+@pytest.mark.engine_independent
 def test_with_nothing_chosen_and_disclosure_on_the_hover_is_tiktoks_sentence(
     live_server, page, admin, ready
 ):
@@ -287,6 +291,8 @@ def _inside(inner: dict, outer: dict) -> bool:
     )
 
 
+# What the browser draws (tooltips, layout) doesn't depend on the engine: SQLite pass only.
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("width", [1280, 1440])
 def test_tooltips_fit_the_page_and_leave_the_caption_visible(
     live_server, page, admin, ready, width, tmp_path

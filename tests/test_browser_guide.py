@@ -79,6 +79,8 @@ def test_the_unaudited_guide_walks_through_to_the_private_post(demo, page, admin
     assert "Cadence" not in sent["post_info"]["title"]
 
 
+# The unaudited walk runs on both engines; this variant adds only other labels and choices.
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("audited", [True])
 def test_the_audited_guide_ends_with_a_branded_post_to_friends(demo, page, admin, tiktok, audited):
     sent = walk_and_check(demo, page, admin, tiktok, True)
