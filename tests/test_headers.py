@@ -133,3 +133,31 @@ def test_hsts_is_sent_exactly_when_cookies_are_secure(settings, db, overrides, s
         hsts = response.headers.get("Strict-Transport-Security")
         assert hsts == ("max-age=31536000; includeSubDomains" if sent else None)
     assert app.config["SESSION_COOKIE_SECURE"] is sent
+
+
+@pytest.mark.parametrize(
+    ("headers", "fragment"),
+    [
+        ({"HX-Request": "true"}, True),
+        ({"HX-Request": "false"}, False),  # present but false: not an htmx request
+        ({"HX-Request": "true", "HX-Boosted": "true"}, False),  # boosted wants the whole page
+        ({"HX-Request": "true", "HX-Boosted": "false"}, True),
+        ({}, False),
+    ],
+)
+def test_only_a_true_hx_request_gets_a_fragment(admin_client, headers, fragment):
+    answer = admin_client.get("/accounts/add", headers=headers)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert ("<html" not in page) is fragment, page[:200]
+    assert "HX-Request" in answer.headers.get("Vary", "")
+
+
+def test_an_htmx_redirect_answers_200_with_hx_redirect(app):
+    from flask import make_response
+
+    from webapp import htmx
+
+    with app.test_request_context("/"):
+        answer = htmx.redirect(make_response("", 200), "/accounts/")
+    assert answer.status_code == 200 and answer.headers["HX-Redirect"] == "/accounts/"

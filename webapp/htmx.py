@@ -1,9 +1,11 @@
-"""The one place that reads and writes htmx headers."""
+"""The one place that reads and writes htmx headers, through htmx-flask's API (request.htmx and
+its make_response), so every view agrees on what counts as an htmx request."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
 from htmx_flask import Htmx
+from htmx_flask import make_response as htmx_response
 
 _htmx = Htmx()
 
@@ -19,13 +21,13 @@ def init_app(app: Flask) -> None:
 
 
 def is_htmx() -> bool:
-    """Tell whether the current request was sent by htmx."""
-    return bool(request.headers.get("HX-Request"))
+    """Tell whether the current request was sent by htmx (HX-Request: true, not just present)."""
+    return bool(request.htmx)
 
 
 def is_boosted() -> bool:
     """Tell whether htmx sent this request for a boosted link or form (wants a whole page)."""
-    return bool(request.headers.get("HX-Boosted"))
+    return request.htmx.boosted
 
 
 def wants_partial() -> bool:
@@ -35,5 +37,4 @@ def wants_partial() -> bool:
 
 def redirect(response: Response, location: str) -> Response:
     """Make htmx follow a redirect with a full page load."""
-    response.headers["HX-Redirect"] = location
-    return response
+    return htmx_response(response, redirect=location)
