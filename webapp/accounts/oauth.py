@@ -182,7 +182,7 @@ def _save(record: dict, tokens, profile: dict):
         account.last_checked_at = utcnow()
         account.scopes = tokens.scope
         store_tokens(account, tokens)
-    name = f"@{account.username}" if account.username else account.display_name
+    name = account.handle
     missing = missing_scopes(account)
     if missing:
         effects = " ".join(SCOPE_EFFECTS[s] for s in missing)

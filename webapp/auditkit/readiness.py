@@ -171,7 +171,7 @@ def demo_account_checks(kit, *, client, redis: redis_lib.Redis) -> list[Check]:
 
 
 def _demo_account_check(account: Account, *, client, redis: redis_lib.Redis) -> Check:
-    name = f"@{account.username}" if account.username else account.display_name
+    name = account.handle
     label = f"{DEMO_LABEL} ({name})"
     try:
         creator, problem = creator_for(account, client=client, redis=redis)

@@ -15,6 +15,12 @@ ACCOUNT_STATUSES = {
 }
 
 
+def handle_of(username: str, display_name: str = "") -> str:
+    """Return an account as people recognise it: "@username", or its display name when TikTok
+    gave no username (the one place this is spelled)."""
+    return f"@{username}" if username else (display_name or "this account")
+
+
 class Account(TimestampedModel):
     """A TikTok account a user connected through OAuth (unique by open_id per installation)."""
 
@@ -46,6 +52,11 @@ class Account(TimestampedModel):
 
     class Meta:
         indexes = ((("provider", "open_id"), True),)
+
+    @property
+    def handle(self) -> str:
+        """Return how people recognise the account: "@username", or its display name."""
+        return handle_of(self.username, self.display_name)
 
     @property
     def status_label(self) -> str:

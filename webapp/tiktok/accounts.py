@@ -88,9 +88,7 @@ def mark_reconnect_needed(account: Account, reason: str) -> None:
         account.status_reason = reason
         account.set_tokens(None, None)
         account.save()
-        notify(
-            account, "account_reconnect", f"@{account.username or account.display_name}: {reason}"
-        )
+        notify(account, "account_reconnect", f"{account.handle}: {reason}")
 
 
 def _fresh(account: Account, margin: dt.timedelta) -> bool:
@@ -179,7 +177,7 @@ class CheckOutcome:
 def check_account(account_id: int, *, client: TikTokClient, redis: redis_lib.Redis) -> CheckOutcome:
     """Ask TikTok (creator_info) whether the account can post now; record what it said."""
     account = Account.get_by_id(account_id)
-    name = f"@{account.username}" if account.username else account.display_name
+    name = account.handle
     try:
         token = valid_access_token(account_id, client=client, redis=redis)
         try:

@@ -80,6 +80,11 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def caption_limit(post_type: str) -> int:
+    """Return TikTok's limit (UTF-16 units) on a post's caption: a photo post's title is shorter."""
+    return MAX_PHOTO_TITLE if post_type == "photo" else MAX_CAPTION
+
+
 @dataclass(frozen=True)
 class Creator:
     """What creator_info said about an account, fetched fresh for this decision."""
@@ -276,7 +281,7 @@ def decide(
         return decision
 
     # Caption / title and description, counted in UTF-16 units as TikTok does.
-    decision.caption_limit = MAX_PHOTO_TITLE if photo else MAX_CAPTION
+    decision.caption_limit = caption_limit(post_type)
     decision.caption_used = utf16_len(choices.caption)
     decision.description_used = utf16_len(choices.description) if photo else 0
     errors = decision.errors
