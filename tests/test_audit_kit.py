@@ -298,7 +298,7 @@ def test_generated_answers_describe_a_service_offered_to_customers(admin_client,
 
 def test_the_default_about_page_reads_as_a_service_for_customers(app, db):
     from webapp.models import AppSettings
-    from webapp.public import default_texts
+    from webapp.public.texts import default_texts
 
     texts = default_texts(AppSettings.load())
     for name, text in texts.items():

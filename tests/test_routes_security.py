@@ -273,7 +273,7 @@ URL_INPUTS = {
     "Account.avatar_url": ("shown", "TikTok's avatar address; " + SHOWN),
     "PostTarget.public_url": ("shown", "the published post on TikTok; " + SHOWN),
     "Notification.link": ("shown", "an in-app path the notification opens; " + SHOWN),
-    "webapp/auth/__init__.py:next": ("redirect", "a same-site path the browser goes to next"),
+    "webapp/auth/views.py:next": ("redirect", "a same-site path the browser goes to next"),
 }
 URL_LIKE = re.compile(r"url|uri|href|src|link|website|site|prefix|endpoint|callback|host|^next$")
 REQUEST_OBJECTS = re.compile(r"^(request\.(args|form|values|files|json|cookies|headers)|form)$")

@@ -54,17 +54,17 @@ def create_app(config: dict | None = None) -> Flask:
     def _layout_values() -> dict:
         from flask_login import current_user
 
-        from webapp import public
-        from webapp.auditkit.panel import panel_values
+        from webapp.auditkit.views import panel_values
         from webapp.models import AppSettings
-        from webapp.notifications import unread_count
+        from webapp.notifications.inbox import unread_count
+        from webapp.public import texts
 
         try:
             unread = unread_count(current_user.id) if current_user.is_authenticated else 0
             return {
                 "app_name": AppSettings.load().app_name,
                 "unread_notifications": unread,
-                "public_links": [] if current_user.is_authenticated else public.links(),
+                "public_links": [] if current_user.is_authenticated else texts.links(),
                 **panel_values(),
             }
         except Exception:  # noqa: BLE001 - an error page must render even without a database
@@ -124,12 +124,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp import (
         accounts,
         admin,
+        auditkit,
         auth,
         composer,
         dashboard,
         media,
         notifications,
         posts,
+        public,
         webhooks,
     )
 
@@ -143,13 +145,8 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         notifications,
         webhooks,
+        public,
+        auditkit,
     ):
         app.register_blueprint(module.bp)
-    from webapp import public
-    from webapp.media import pull
-
-    app.register_blueprint(pull.bp)
-    app.register_blueprint(public.bp)
-    from webapp.auditkit import panel
-
-    app.register_blueprint(panel.bp)
+    app.register_blueprint(media.pull_bp)

@@ -65,7 +65,7 @@ def settings():
     form = SettingsForm(obj=row)
     if request.method == "GET":
         # Start the public texts from their templates, so there is something to edit.
-        from webapp.public import default_texts
+        from webapp.public.texts import default_texts
 
         defaults = default_texts(row)
         for name, page in (

@@ -6,6 +6,8 @@ from webapp.permissions import require_login
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 require_login(bp)
+# Files TikTok pulls (PULL_FROM_URL): signed addresses, no login (see webapp/media/pull.py).
+pull_bp = Blueprint("pull", __name__, url_prefix="/pull")
 
 # Importing the view module registers its routes on bp.
 from webapp.media import views  # noqa: E402,F401

@@ -1,6 +1,6 @@
 """Files TikTok pulls (PULL_FROM_URL, and every photo post): unguessable addresses under the
-verified media URL prefix, served by `/pull/<token>/<name>` without login, with Range support and
-never a redirect (TikTok refuses redirects).
+verified media URL prefix, served by `/pull/<token>/<name>` (webapp/media/views.py) without
+login, with Range support and never a redirect (TikTok refuses redirects).
 
 A token is signed with the time it was minted and lives for the publish window plus a margin:
 the publish job mints it when it sends the post to TikTok (never when the post is scheduled), so
@@ -13,13 +13,11 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_file
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from webapp.models import Media
 from webapp.publishing import UNCONFIRMED_AFTER
 
-bp = Blueprint("pull", __name__, url_prefix="/pull")
 SALT = "cadence-pull-media"
 # TikTok downloads during processing, which Cadence follows for UNCONFIRMED_AFTER; the margin
 # covers TikTok's retries of a failed download and slow processing of large files.
@@ -58,23 +56,20 @@ def minted_at(token: str, secret_key: str) -> float:
     return when.timestamp()
 
 
-@bp.route("/<token>/<name>")
-def serve(token: str, name: str):
-    """Send a media file to TikTok (or anyone holding its signed, unexpired address)."""
-    serializer = _serializer(current_app.config["SECRET_KEY"])
+class Expired(Exception):
+    """A genuine pull address whose lifetime is over (the post's publish window is long past)."""
+
+
+def resolve(token: str, name: str, secret_key: str) -> Media | None:
+    """Return the media a pull address names, None when it names nothing (or is forged); raise
+    Expired when it was genuine but is too old."""
     try:
-        media_id = serializer.loads(token, max_age=int(LIFETIME.total_seconds()))
-    except SignatureExpired:
-        abort(403)  # genuine but too old: the post's publish window is long over
+        media_id = _serializer(secret_key).loads(token, max_age=int(LIFETIME.total_seconds()))
+    except SignatureExpired as exc:
+        raise Expired() from exc
     except BadSignature:
-        abort(404)
+        return None
     media = Media.get_or_none((Media.id == media_id) & (Media.status != "deleted"))
     if media is None or Path(media.stored_name).name != name:
-        abort(404)
-    path = Path(current_app.config["MEDIA_ROOT"]) / media.stored_name
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=media.content_type, conditional=True, etag=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+        return None
+    return media

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import (
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -23,7 +24,8 @@ from wtforms import ValidationError
 from webapp import htmx
 from webapp.db import db
 from webapp.extensions import csrf
-from webapp.media import bp
+from webapp.media import bp, pull_bp
+from webapp.media import pull as pull_rules
 from webapp.media.storage import (
     frame_path,
     path_of,
@@ -209,3 +211,21 @@ def delete(media_id: int):
     remove_files(media)
     flash(f"Deleted “{media.original_name}”.", "success")
     return _done()
+
+
+@pull_bp.route("/<token>/<name>")
+def serve(token: str, name: str):
+    """Send a media file to TikTok (or anyone holding its signed, unexpired address)."""
+    try:
+        media = pull_rules.resolve(token, name, current_app.config["SECRET_KEY"])
+    except pull_rules.Expired:
+        abort(403)  # genuine but too old: the post's publish window is long over
+    if media is None:
+        abort(404)
+    path = Path(current_app.config["MEDIA_ROOT"]) / media.stored_name
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=media.content_type, conditional=True, etag=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -4,15 +4,12 @@ move through the steps; Close hides the panel for the rest of the session."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session, url_for
+from flask import redirect, request, session, url_for
 from flask_login import current_user
 
+from webapp.auditkit import bp
 from webapp.auditkit.guide import Step, steps
 from webapp.models import AuditKit, TikTokService
-from webapp.permissions import require_login
-
-bp = Blueprint("guide", __name__, url_prefix="/guide")
-require_login(bp)
 
 FIRST_AFTER_SIGN_IN = 1  # step 0 is signing in
 

@@ -1,25 +1,13 @@
-"""Notifications: what the app told you (accounts needing attention, later failed posts)."""
+"""Notifications: the list, and marking them read."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.models import Notification, utcnow
+from webapp.notifications import bp
 from webapp.pagination import paginate
-from webapp.permissions import require_login
-
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-require_login(bp)
-
-
-def unread_count(user_id: int) -> int:
-    """Return how many notifications the user hasn't read."""
-    return (
-        Notification.select()
-        .where((Notification.user == user_id) & Notification.read_at.is_null())
-        .count()
-    )
 
 
 @bp.route("/")

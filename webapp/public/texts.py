@@ -1,15 +1,12 @@
-"""Public pages for TikTok's app review: a landing page describing the service, the privacy
-policy and the terms of service. Shown only when enabled in Admin Console → Settings; the texts
-start from templates the operator edits there."""
+"""The public pages' texts and links (pages in webapp/public/views.py): they start from
+templates filled in with the installation's name, which the operator edits in Admin Console."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import url_for
 from markupsafe import Markup, escape
 
 from webapp.models import AppSettings
-
-bp = Blueprint("public", __name__)
 
 PAGES = {"about": "About", "privacy": "Privacy policy", "terms": "Terms of service"}
 
@@ -74,33 +71,3 @@ def links() -> list[tuple[str, str]]:
     except Exception:  # noqa: BLE001 - an error page must render even without a database
         return []
     return [(label, url_for(f"public.{page}")) for page, label in PAGES.items()]
-
-
-def _page(page: str):
-    settings = AppSettings.load()
-    if not settings.public_pages:
-        abort(404)
-    return render_template(
-        "public/page.html",
-        title=PAGES[page] if page != "about" else settings.app_name,
-        body=paragraphs(text_of(settings, page)),
-        settings=settings,
-    )
-
-
-@bp.route("/about")
-def about():
-    """The landing page describing this instance's service."""
-    return _page("about")
-
-
-@bp.route("/privacy")
-def privacy():
-    """The privacy policy."""
-    return _page("privacy")
-
-
-@bp.route("/terms")
-def terms():
-    """The terms of service."""
-    return _page("terms")

@@ -1,0 +1,11 @@
+"""Notifications: what the app told you (accounts needing attention, later failed posts)."""
+
+from flask import Blueprint
+
+from webapp.permissions import require_login
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+require_login(bp)
+
+# Importing the view module registers its routes on bp.
+from webapp.notifications import views  # noqa: E402,F401
