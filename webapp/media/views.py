@@ -18,36 +18,25 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
-from redis.exceptions import RedisError
 from wtforms import ValidationError
 
 from webapp import htmx
-from webapp.db import db
 from webapp.extensions import csrf
-from webapp.media import bp, pull_bp
+from webapp.media import bp, library, pull_bp
 from webapp.media import pull as pull_rules
 from webapp.media.storage import (
     frame_path,
     path_of,
-    receive,
-    remove_files,
-    start_check,
-    start_conversion,
 )
-from webapp.models import Media, Post, PostMedia
+from webapp.models import Media
 from webapp.pagination import paginate
 
 log = logging.getLogger(__name__)
 
-# Posts in these states still need their media.
-ACTIVE_POSTS = ("draft", "scheduled", "publishing", "needs_attention")
-
 
 def own_media(media_id: int) -> Media:
     """Return the current user's media, or 404 (never another user's)."""
-    media = Media.get_or_none(
-        (Media.id == media_id) & (Media.owner == current_user.id) & (Media.status != "deleted")
-    )
+    media = library.owned(media_id, current_user.id)
     if media is None:
         abort(404)
     return media
@@ -64,12 +53,8 @@ def _done(endpoint: str = "media.index"):
 @bp.route("/")
 def index():
     """List the user's media, newest first, with the TikTok rules each file breaks."""
-    query = (
-        Media.select()
-        .where((Media.owner == current_user.id) & (Media.status != "deleted"))
-        .order_by(Media.created_at.desc(), Media.id.desc())
-    )
-    return render_template("media/index.html", page=paginate(query, request.args.get("page")))
+    page = paginate(library.listing(current_user.id), request.args.get("page"))
+    return render_template("media/index.html", page=page)
 
 
 @bp.route("/upload", methods=["POST"])
@@ -84,37 +69,16 @@ def upload():
     if not files:
         flash("Choose one or more videos or photos to upload.", "error")
         return _done()
-    kept, refused = [], []
-    for item in files:
-        try:
-            media = receive(Path(item.stream.name), item.filename, current_user.id)
-            try:
-                start_check(media)
-            except (RedisError, ValueError):
-                log.exception("the check of media %s could not be queued", media.id)
-                media.delete_instance()
-                remove_files(media)
-                refused.append(f"{item.filename}: Cadence can't check files right now; try again.")
-                continue
-        finally:
+    try:
+        done = library.take_uploads(
+            [(Path(item.stream.name), item.filename) for item in files], current_user.id
+        )
+    finally:
+        for item in files:
             item.close()
-        media = Media.get_by_id(media.id)
-        if media.status == "invalid" and not media.kind:
-            # Checked in the request (MEDIA_CHECKS=inline) and not media at all: keep nothing.
-            media.delete_instance()
-            remove_files(media)
-            refused.append(f"{item.filename}: {media.problems[0]}")
-            continue
-        kept.append(media)
-    if kept:
-        names = ", ".join(m.original_name for m in kept)
-        checking = sum(m.status == "checking" for m in kept)
-        flawed = [m for m in kept if m.problems]
-        note = f" {len(flawed)} of them break a TikTok rule; see below." if flawed else ""
-        if checking:
-            note += " Cadence is checking them against TikTok's rules; see below."
-        flash(f"Uploaded {names}.{note}", "success")
-    for message in refused:
+    if done.kept:
+        flash(done.summary(), "success")
+    for message in done.refused:
         flash(f"Not uploaded: {message}", "error")
     return _done()
 
@@ -151,64 +115,21 @@ def frame(media_id: int, ms: int):
 @bp.route("/<int:media_id>/convert", methods=["POST"])
 def convert(media_id: int):
     """Make a TikTok-ready JPEG copy of a photo (PNG, or larger than 1080 px); keep the original."""
-    media = own_media(media_id)
-    if media.kind != "photo" or not media.problems:
-        flash("This file doesn't need converting.", "info")
-        return _done()
-    try:
-        copy = start_conversion(media)
-    except (RedisError, ValueError):
-        log.exception("the conversion of media %s could not be queued", media.id)
-        flash("Cadence can't convert files right now; try again.", "error")
-        return _done()
-    if copy.status == "checking":
-        flash(f"Making a TikTok-ready copy, “{copy.original_name}”; it appears below.", "success")
-    elif copy.kind:
-        flash(f"Made a TikTok-ready copy, “{copy.original_name}”; the original is kept.", "success")
-    else:
-        copy.delete_instance()
-        flash(
-            f"“{media.original_name}” could not be converted. Try exporting it as JPEG yourself.",
-            "error",
-        )
+    category, message = library.convert(own_media(media_id))
+    flash(message, category)
     return _done()
-
-
-def _active_posts(media: Media) -> list[Post]:
-    return list(
-        Post.select()
-        .join(PostMedia)
-        .where((PostMedia.media == media.id) & Post.status.in_(ACTIVE_POSTS))
-        .distinct()
-    )
 
 
 @bp.route("/<int:media_id>/delete", methods=["GET", "POST"])
 def delete(media_id: int):
     """Ask first; refuse while a post that isn't finished uses the file, naming it."""
     media = own_media(media_id)
-    posts = _active_posts(media)
     if request.method == "GET":
-        return render_template("media/delete.html", media=media, posts=posts)
-    if posts:
-        names = "; ".join(
-            f"“{p.caption[:40] or f'post #{p.id}'}” ({p.status_label.lower()})" for p in posts
-        )
-        flash(
-            f"“{media.original_name}” is used by {names}. Remove it from "
-            f"{'that post' if len(posts) == 1 else 'those posts'} or cancel "
-            f"{'it' if len(posts) == 1 else 'them'} first.",
-            "error",
-        )
+        return render_template("media/delete.html", media=media, posts=library.posts_using(media))
+    refusal = library.delete(media)
+    if refusal:
+        flash(refusal, "error")
         return _done()
-    with db.atomic():
-        if media.post_links.exists():
-            # Finished posts keep their history; only the file goes.
-            media.status = "deleted"
-            media.save()
-        else:
-            media.delete_instance()
-    remove_files(media)
     flash(f"Deleted “{media.original_name}”.", "success")
     return _done()
 
