@@ -7,8 +7,5 @@ from webapp.permissions import require_login
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 require_login(bp)
 
-# Where TikTok sends people back after authorizing; operators register this exact URI.
-CALLBACK_PATH = "/accounts/callback"
-
 # Importing the view modules registers their routes on bp.
 from webapp.accounts import oauth, views  # noqa: E402,F401

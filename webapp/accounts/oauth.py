@@ -16,12 +16,13 @@ from flask_login import current_user
 
 from webapp import htmx
 from webapp.accounts import bp
-from webapp.accounts.common import own_account, redirect_uri, tiktok_client
+from webapp.accounts.common import own_account
+from webapp.addresses import redirect_uri
 from webapp.db import db
 from webapp.extensions import get_redis
 from webapp.models import Account, TikTokService, utcnow
 from webapp.tiktok import OAuthError, TikTokError
-from webapp.tiktok.accounts import SCOPE_EFFECTS, missing_scopes, store_tokens
+from webapp.tiktok.accounts import SCOPE_EFFECTS, app_client, missing_scopes, store_tokens
 from webapp.tiktok.client import POSTING_SCOPES
 
 STATE_TTL = 600
@@ -70,7 +71,7 @@ def connect():
     state = secrets.token_urlsafe(32)
     record = {"user_id": current_user.id, "nonce": _session_nonce(), "reconnect": reconnect}
     get_redis().set(_state_key(state), json.dumps(record), ex=STATE_TTL)
-    url = tiktok_client().authorize_url(
+    url = app_client().authorize_url(
         redirect_uri=redirect_uri(), state=state, scopes=POSTING_SCOPES
     )
     return redirect(url)
@@ -116,7 +117,7 @@ def callback():
         return _finish(
             False, "TikTok sent no authorization code. Nothing was saved; please try again.", 400
         )
-    client = tiktok_client()
+    client = app_client()
     try:
         tokens = client.exchange_code(code=code, redirect_uri=redirect_uri())
         granted = set(tokens.scope.split(",")) | set(

@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.accounts import bp
-from webapp.accounts.common import own_account, tiktok_client
+from webapp.accounts.common import own_account
 from webapp.db import db
 from webapp.extensions import get_redis
 from webapp.models import Account, Post, PostEvent, PostTarget, TikTokService
 from webapp.tiktok import TikTokError
-from webapp.tiktok.accounts import SCOPE_EFFECTS, check_account, missing_scopes
+from webapp.tiktok.accounts import SCOPE_EFFECTS, app_client, check_account, missing_scopes
 
 
 @bp.route("/")
@@ -34,7 +34,7 @@ def index():
 def check(account_id: int):
     """Ask TikTok now whether the account can still post."""
     account = own_account(account_id)
-    outcome = check_account(account.id, client=tiktok_client(), redis=get_redis())
+    outcome = check_account(account.id, client=app_client(), redis=get_redis())
     flash(outcome.message, "success" if outcome.ok else "error")
     return redirect(url_for("accounts.index"), code=303)
 
@@ -61,7 +61,7 @@ def disconnect(account_id: int):
     revoked = True
     if account.access_token_enc:
         try:
-            tiktok_client().revoke(account.access_token())
+            app_client().revoke(account.access_token())
         except TikTokError:
             revoked = False
     cancelled = []

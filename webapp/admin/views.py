@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.accounts.common import public_url, redirect_uri
+from webapp.addresses import public_url, redirect_uri
 from webapp.admin import bp
 from webapp.admin.forms import ServicesForm, SettingsForm, UserCreateForm
 from webapp.db import db

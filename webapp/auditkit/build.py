@@ -15,11 +15,12 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from webapp.accounts.common import redirect_uri, tiktok_client
+from webapp.addresses import redirect_uri
 from webapp.auditkit import answers, guide, mockups, readiness
 from webapp.auditkit.stage import stage_redis_url
 from webapp.extensions import get_redis
 from webapp.models import AppSettings, AuditKit, TikTokService
+from webapp.tiktok.accounts import app_client
 
 MOCKUPS_NAME = "ux-mockups.pdf"
 MOCKUPS_JOB_ID = "audit-kit-mockups"
@@ -116,7 +117,7 @@ def contents() -> dict:
         redirect_uri=uri,
         demo_mode=current_app.config["APP_ENV"] == "demo",
         kit=kit,
-        client=tiktok_client(),
+        client=app_client(),
         redis=get_redis(),
         ca_file=str(current_app.config.get("URL_CHECK_CA_FILE") or ""),
     )

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable
 
-from webapp.accounts import CALLBACK_PATH
+from webapp.addresses import CALLBACK_PATH
 from webapp.auditkit.guide import Step, steps
 from webapp.tiktok.composer import PRIVACY_FIELD_LABEL
 

@@ -43,6 +43,13 @@ def client_for(service: TikTokService, settings: dict) -> TikTokClient:
     )
 
 
+def app_client() -> TikTokClient:
+    """Return a TikTok client for the configured app, in the web app's context."""
+    from flask import current_app
+
+    return client_for(TikTokService.load(), current_app.config)
+
+
 def missing_scopes(account: Account) -> list[str]:
     """Return the posting scopes the user did not grant, in a stable order."""
     return [s for s in POSTING_SCOPES if s not in account.scope_set]
