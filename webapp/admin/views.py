@@ -1,15 +1,30 @@
-"""Admin Console views."""
+"""Admin Console views: Services, Settings, Users, Audit Kit, Queue."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from webapp.addresses import public_url, redirect_uri
 from webapp.admin import bp
-from webapp.admin.forms import ServicesForm, SettingsForm, UserCreateForm
+from webapp.admin.forms import AuditKitForm, ServicesForm, SettingsForm, UserCreateForm
+from webapp.auditkit import answers, build, inputs
 from webapp.db import db
-from webapp.models import AppSettings, TikTokService, User
+from webapp.extensions import get_redis
+from webapp.htmx import wants_partial
+from webapp.models import AppSettings, AuditKit, TikTokService, User
 from webapp.pagination import paginate
 from webapp.people import RuleError, change_role, create_user, set_active
 
@@ -149,3 +164,127 @@ def user_activate(user_id: int):
     set_active(user, True)
     flash(f"{user.email} can sign in again.", "success")
     return redirect(url_for("admin.users"), code=303)
+
+
+# --- Audit Kit ------------------------------------------------------------------------------------
+
+
+def _inputs_form(kit: AuditKit, typed: bool) -> AuditKitForm:
+    """Return the inputs form: as typed when it was just sent, else as saved."""
+    form = AuditKitForm(obj=kit) if typed else AuditKitForm(formdata=None, obj=kit)
+    if not typed and not kit.customers:
+        form.customers.data = form.accounts_per_customer.data = None
+        form.videos_per_account_per_day.data = None
+    return form
+
+
+def _page(form: AuditKitForm, kit: AuditKit, status: int, **overrides):
+    data = {**build.contents(), **_mockups_widget(), **overrides}
+    data["answer_warnings"] = answers.wording_warnings(data["answers"])
+    return render_template(
+        "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
+    ), status
+
+
+def _mockups_widget() -> dict:
+    return {
+        "mockups": build.mockups_job_state(get_redis()),
+        "mockups_built": build.mockups_built(Path(current_app.instance_path)),
+    }
+
+
+@bp.route("/audit-kit", methods=["GET", "POST"])
+def audit_kit():
+    """Show and save the applicant's inputs, with the kit generated from them."""
+    kit = AuditKit.load()
+    form = _inputs_form(kit, typed=request.method == "POST")
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in inputs.FIELDS}
+        inputs.save_inputs(kit, values, form.demo_password.data)
+        flash("Audit kit inputs saved.", "success")
+        return redirect(url_for("admin.audit_kit"), code=303)
+    return _page(form, kit, 400 if form.errors else 200)
+
+
+@bp.route("/audit-kit/answers", methods=["POST"])
+def audit_kit_answers():
+    """Keep the answers as edited (or go back to the generated text)."""
+    kit = AuditKit.load()
+    if request.form.get("reset"):
+        inputs.save_answers(kit, None)
+        flash("Answers regenerated from your inputs.", "success")
+        return redirect(url_for("admin.audit_kit") + "#answers", code=303)
+    text = request.form.get("answers", "").strip()
+    if not text:
+        flash("The answers can't be empty; nothing was changed.", "error")
+        return redirect(url_for("admin.audit_kit") + "#answers", code=303)
+    problem = inputs.too_long(text)
+    if problem:
+        # Shown again as typed, beside the message, so trimming loses nothing.
+        return _page(_inputs_form(kit, typed=False), kit, 400, answers=text, answers_error=problem)
+    flagged = inputs.save_answers(kit, text)
+    if flagged:
+        flash(
+            f"Answers saved as edited. {flagged} phrase{'s are' if flagged != 1 else ' is'} "
+            "marked beside the text as wording TikTok's guidelines call not acceptable.",
+            "info",
+        )
+    else:
+        flash("Answers saved as edited.", "success")
+    return redirect(url_for("admin.audit_kit") + "#answers", code=303)
+
+
+@bp.route("/audit-kit/answers/check", methods=["POST"])
+def audit_kit_answers_check():
+    """Return the wording warnings for the answers as typed (htmx swaps them in live)."""
+    text = request.form.get("answers", "")[: inputs.MAX_ANSWERS + 1000]
+    return render_template(
+        "admin/_answers_warnings.html", answer_warnings=answers.wording_warnings(text)
+    )
+
+
+@bp.route("/audit-kit/guide")
+def audit_kit_guide():
+    """Show the demo guide as a page."""
+    audited = TikTokService.load().audited
+    return render_template(
+        "admin/audit_guide_page.html",
+        steps=build.guide.steps(audited),
+        guide_note=build.guide.variant_note(audited),
+        kit=AuditKit.load(),
+    )
+
+
+@bp.route("/audit-kit/mockups.pdf")
+def audit_kit_mockups():
+    """Send the latest UX mockups PDF (built by the mockups job)."""
+    path = build.mockups_file(Path(current_app.instance_path))
+    if not path.is_file():
+        flash("The UX mockups haven't been built yet: build them first.", "error")
+        return redirect(url_for("admin.audit_kit") + "#mockups", code=303)
+    return send_file(path, mimetype="application/pdf", download_name=build.MOCKUPS_NAME)
+
+
+@bp.route("/audit-kit/mockups", methods=["POST"])
+def audit_kit_mockups_build():
+    """Queue the mockup build; show its progress widget."""
+    build.queue_mockups(get_redis())
+    if not wants_partial():
+        return redirect(url_for("admin.audit_kit") + "#mockups", code=303)
+    return render_template("admin/_mockups.html", **_mockups_widget())
+
+
+@bp.route("/audit-kit/mockups")
+def audit_kit_mockups_status():
+    """Render the mockup build's widget in its current state."""
+    return render_template("admin/_mockups.html", **_mockups_widget())
+
+
+@bp.route("/audit-kit/kit.zip")
+def audit_kit_zip():
+    """Send the whole kit as one zip."""
+    return Response(
+        build.zipped(),
+        mimetype="application/zip",
+        headers={"Content-Disposition": "attachment; filename=audit-kit.zip"},
+    )
