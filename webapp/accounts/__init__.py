@@ -7,5 +7,5 @@ from webapp.permissions import require_login
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 require_login(bp)
 
-# Importing the view modules registers their routes on bp.
-from webapp.accounts import oauth, views  # noqa: E402,F401
+# Importing the view module registers its routes on bp.
+from webapp.accounts import views  # noqa: E402,F401

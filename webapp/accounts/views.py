@@ -1,11 +1,14 @@
-"""The Accounts page, the account check, and Disconnect."""
+"""The Accounts page, connecting and reconnecting (OAuth), the account check, and Disconnect."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import time
+
+from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from webapp.accounts import bp
+from webapp import htmx
+from webapp.accounts import bp, connecting
 from webapp.accounts.common import own_account
 from webapp.db import db
 from webapp.extensions import get_redis
@@ -28,6 +31,59 @@ def index():
         missing={a.id: [(s, SCOPE_EFFECTS[s]) for s in missing_scopes(a)] for a in accounts},
         service=TikTokService.load(),
     )
+
+
+@bp.route("/add")
+def add():
+    """Show the providers one can connect (a dialog over htmx, a page otherwise)."""
+    service = TikTokService.load()
+    template = "accounts/_add_dialog.html" if htmx.wants_partial() else "accounts/add.html"
+    reconnect = request.args.get("reconnect", type=int)
+    if reconnect is not None:
+        own_account(reconnect)
+    return render_template(template, service=service, since=time.time(), reconnect=reconnect)
+
+
+@bp.route("/connect/tiktok")
+def connect():
+    """Send the browser to TikTok's authorization page (opened in a new tab)."""
+    if not TikTokService.load().is_configured:
+        flash(
+            "TikTok isn't set up yet: an admin must enter the client key and secret "
+            "in Admin Console → Services.",
+            "error",
+        )
+        return redirect(url_for("accounts.index"))
+    reconnect = request.args.get("reconnect", type=int)
+    if reconnect is not None:
+        own_account(reconnect)
+    nonce = connecting.session_nonce(session)
+    return redirect(connecting.authorize_url(current_user, nonce, reconnect))
+
+
+@bp.route("/callback")
+def callback():
+    """Finish OAuth (TikTok sends the browser here) and show how it ended."""
+    outcome = connecting.finish(current_user, session.get("oauth_nonce"), request.args)
+    return render_template(
+        "accounts/callback.html", ok=outcome.ok, message=outcome.message, account=outcome.account
+    ), outcome.status
+
+
+@bp.route("/connect/wait")
+def wait():
+    """Tell the first tab when the OAuth tab has finished (204 until then; htmx keeps polling)."""
+    since = request.args.get("since", type=float)
+    if since is None:
+        abort(400)
+    result = connecting.result_since(current_user, since)
+    if result is None:
+        return "", 204
+    flash(result["message"], "success" if result["ok"] else "error")
+    if htmx.is_htmx():
+        # A 3xx would be followed inside the XHR, hiding HX-Redirect; answer 200 with the header.
+        return htmx.redirect(make_response("", 200), url_for("accounts.index"))
+    return redirect(url_for("accounts.index"), code=303)
 
 
 @bp.route("/<int:account_id>/check", methods=["POST"])
