@@ -180,7 +180,7 @@ def compose(data: ComposerInput) -> dict:
 
 DAILY_POSTS_PER_CREATOR = 15
 UNAUDITED_DAILY_USERS = 5
-LIVE = ("scheduled", "publishing", "published")
+LIVE = publishing.LIVE
 
 
 def _typed_time(data: ComposerInput, zone) -> dt.datetime | None:
@@ -251,7 +251,7 @@ def create():
     return render_template("composer/create.html", **compose(data))
 
 
-EDITABLE = ("draft", "scheduled")
+EDITABLE = publishing.EDITABLE
 
 
 def editable_post(post_id: int) -> Post:
@@ -377,8 +377,7 @@ def submit():
     return redirect(url_for("posts.detail", post_id=post.id), code=303)
 
 
-class StartedMeanwhile(Exception):
-    """A target of the edited post began publishing while the user was editing."""
+StartedMeanwhile = publishing.StartedMeanwhile
 
 
 def _save(
@@ -390,16 +389,8 @@ def _save(
         post = existing or Post(author=current_user.id)
         if existing is not None:
             # An edit replaces what was chosen; the post keeps its id and its timeline.
-            # Only targets nobody started may go: a run that began meanwhile wins.
-            total = PostTarget.select().where(PostTarget.post == post.id).count()
-            PostEvent.update(target=None).where(PostEvent.post == post.id).execute()
-            removed = (
-                PostTarget.delete()
-                .where((PostTarget.post == post.id) & PostTarget.status.in_(EDITABLE))
-                .execute()
-            )
-            if removed != total:
-                raise StartedMeanwhile()
+            # Only targets nobody started may go (replace_targets below raises
+            # StartedMeanwhile, rolling all of this back): a run that began meanwhile wins.
             PostMedia.delete().where(PostMedia.post == post.id).execute()
             PostEvent.create(
                 post=post, kind="edited", message=f"Edited by {current_user.display_name}"
@@ -416,23 +407,9 @@ def _save(
             PostMedia.create(post=post, media=media, position=position)
         mine = {a.id for a in context["accounts"]}
         decided = {a.id: d for a, d in context["panels"]}
-        for account_id in data.account_ids:
-            if account_id not in mine:
-                continue
-            c = data.choices[account_id]
-            target = PostTarget.create(
-                post=post,
-                account=account_id,
-                status=post.status,
-                privacy_level=c.privacy,
-                allow_comment=c.allow_comment,
-                allow_duet=c.allow_duet,
-                allow_stitch=c.allow_stitch,
-                disclose=c.disclose,
-                brand_organic=c.disclose and c.your_brand,
-                brand_content=c.disclose and c.branded_content,
-                is_aigc=c.is_aigc,
-            )
+        chosen = {i: data.choices[i] for i in data.account_ids if i in mine}
+        for target in publishing.replace_targets(post, chosen, post.status):
+            account_id = target.account_id
             if not draft:
                 decision = decided[account_id]
                 PostEvent.create(

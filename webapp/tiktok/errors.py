@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-# creator_info answers these with HTTP 200: the creator can't post right now.
-CANT_POST_NOW = {
-    "spam_risk_too_many_posts",
-    "spam_risk_user_banned_from_posting",
-    "reached_active_user_cap",
-}
-
 
 class TikTokError(Exception):
     """TikTok refused or failed a request; `code` is TikTok's error code."""
