@@ -38,7 +38,8 @@ _pending = threading.local()
 
 
 def _after_commit(action) -> None:
-    """Run action once the outermost transaction commits (at once outside any)."""
+    """Run action once the outermost transaction commits (at once outside any). The outermost
+    transaction must be transaction()'s: one opened with db.atomic() forgets them."""
     if db.obj is None or not db.in_transaction():
         _run(action)
         return
@@ -58,6 +59,8 @@ def _run(action) -> None:
 def transaction():
     """db.atomic() that runs the actions queued with _after_commit once the outermost commits
     (and forgets them when it rolls back)."""
+    if not db.in_transaction():
+        _pending.actions = []  # left by a transaction opened elsewhere: never run them late
     try:
         with db.atomic():
             yield

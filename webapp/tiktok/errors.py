@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from webapp.publishing.codes import CANT_POST_NOW  # noqa: F401 - creator_info's can't-post codes
+
 
 class TikTokError(Exception):
     """TikTok refused or failed a request; `code` is TikTok's error code."""
