@@ -33,8 +33,8 @@ _EXPORTS = {
         "set_needs_attention set_failed fail_with set_unconfirmed apply_status"
     ),
     "links": (
-        "PROCESSING_NOTICE PUBLIC_LINK PROFILE_LINK TIKTOK_WEB public_link profile_link web_base TikTokLink "
-        "tiktok_link profile_note live_message"
+        "PROCESSING_NOTICE PUBLIC_LINK PROFILE_LINK TIKTOK_WEB public_link profile_link "
+        "web_base TikTokLink tiktok_link profile_note live_message"
     ),
     "targets": "CHOICE_COLUMNS target_fields choices_of form_fields ordered_media media_facts",
 }
