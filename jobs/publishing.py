@@ -620,10 +620,7 @@ def reconcile() -> dict:
                 continue
             pub.requeue(redis, target, new_run=True)
             done["resumed"] += 1
-        checking = PostTarget.select().where(
-            ((PostTarget.status == "publishing") & (PostTarget.phase == "processing"))
-            | ((PostTarget.status == "published") & (PostTarget.phase == "moderation"))
-        )
+        checking = PostTarget.select().where(pub.AWAITING_NEWS)
         for target in checking:
             if pub.overdue(target, now):
                 pub.apply_status(target.id, "UNCONFIRMED")

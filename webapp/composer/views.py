@@ -16,7 +16,7 @@ from webapp.composer.creators import creator_for
 from webapp.composer.form import ComposerInput, from_post, parse
 from webapp.db import db
 from webapp.extensions import get_redis
-from webapp.media.storage import cover_frames, problems_of
+from webapp.media.storage import cover_frames
 from webapp.models import (
     Account,
     AppSettings,
@@ -83,18 +83,7 @@ def _media(data: ComposerInput) -> tuple[list[Media], MediaFacts | None, str]:
     if len(rows) != len(data.media_ids):
         return [], None, "One of the chosen files isn't yours or no longer exists. Choose again."
     ordered = [rows[i] for i in data.media_ids]
-    kinds = {m.kind for m in ordered}
-    problems = tuple(p for m in ordered for p in problems_of(m))
-    if data.post_type == "video":
-        first = ordered[0]
-        extra = ("A video post has one video.",) if len(ordered) > 1 else ()
-        return (
-            ordered,
-            MediaFacts(kind=first.kind, duration_ms=first.duration_ms, problems=problems + extra),
-            "",
-        )
-    kind = "photo" if kinds == {"photo"} else "video"
-    return ordered, MediaFacts(kind=kind, count=len(ordered), problems=problems), ""
+    return ordered, publishing.media_facts(ordered, data.post_type), ""
 
 
 def compose(data: ComposerInput) -> dict:

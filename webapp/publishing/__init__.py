@@ -36,7 +36,10 @@ _EXPORTS = {
         "PROCESSING_NOTICE PUBLIC_LINK PROFILE_LINK TIKTOK_WEB public_link profile_link "
         "web_base TikTokLink tiktok_link profile_note live_message"
     ),
-    "targets": "CHOICE_COLUMNS target_fields choices_of form_fields ordered_media media_facts",
+    "targets": (
+        "AWAITING_NEWS CHOICE_COLUMNS target_fields choices_of form_fields ordered_media "
+        "media_facts"
+    ),
 }
 _TASKS = "LEAD publish_job_id status_job_id enqueue_publish"
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names.split()}

@@ -4,8 +4,14 @@ Choices, the PostTarget columns and the form's fields), and the facts of its pos
 from __future__ import annotations
 
 from webapp.media.storage import problems_of
-from webapp.models import Media, PostMedia
+from webapp.models import Media, PostMedia, PostTarget
+from webapp.publishing.states import Phase, Status
 from webapp.tiktok.composer import Choices, MediaFacts
+
+# The targets status checks may still have news for (states.needs_checks, as a query).
+AWAITING_NEWS = (
+    (PostTarget.status == Status.PUBLISHING) & (PostTarget.phase == Phase.PROCESSING)
+) | ((PostTarget.status == Status.PUBLISHED) & (PostTarget.phase == Phase.MODERATION))
 
 # Choices attribute (also the form field, after the "a<account id>-" prefix) → PostTarget column.
 CHOICE_COLUMNS = {
