@@ -11,7 +11,7 @@ from redis import Redis
 
 import jobs
 from jobs import context
-from webapp import ffmpeg
+from webapp import ffmpeg, tasks
 from webapp.db import connected
 from webapp.media.storage import (
     COVER_FRAMES,
@@ -25,38 +25,6 @@ from webapp.models import Media, utcnow
 
 # A check normally ends within its job timeout; one older than this lost its worker.
 STALE_CHECK = dt.timedelta(seconds=(COVER_FRAMES + 3) * ffmpeg.SECONDS * 2)
-
-
-def check_job_id(media: Media) -> str:
-    """Return the deterministic job id of a media's check (its random stored name in it)."""
-    return f"media-check-{media.id}-{Path(media.stored_name).stem}"
-
-
-def enqueue_check(connection: Redis, media: Media):
-    """Queue the check of a media row (an existing live job for it is reused)."""
-    return jobs.enqueue(
-        connection,
-        check_media,
-        media.id,
-        job_id=check_job_id(media),
-        job_timeout=(COVER_FRAMES + 3) * ffmpeg.SECONDS,
-        result_ttl=600,
-        failure_ttl=7 * 86400,
-    )
-
-
-def enqueue_conversion(connection: Redis, media: Media, copy: Media):
-    """Queue the making of a photo's TikTok-ready copy into the copy's row."""
-    return jobs.enqueue(
-        connection,
-        convert_media,
-        media.id,
-        copy.id,
-        job_id=f"media-convert-{check_job_id(copy)}",
-        job_timeout=3 * ffmpeg.SECONDS,
-        result_ttl=600,
-        failure_ttl=7 * 86400,
-    )
 
 
 def convert_media(media_id: int, copy_id: int) -> str:
@@ -108,7 +76,7 @@ def housekeeping() -> dict:
             (Media.status == "checking") & (Media.created_at < utcnow() - STALE_CHECK)
         )
         for media in stale:
-            enqueue_check(connection, media)
+            tasks.enqueue_check(connection, media)
             done["requeued"] += 1
         videos = Media.select().where(
             (Media.status == "ready") & (Media.kind == "video") & Media.duration_ms.is_null(False)
@@ -119,7 +87,7 @@ def housekeeping() -> dict:
                     connection,
                     make_covers,
                     media.id,
-                    job_id=f"media-covers-{check_job_id(media)}",
+                    job_id=f"media-covers-{tasks.check_job_id(media)}",
                     job_timeout=COVER_FRAMES * ffmpeg.SECONDS,
                     result_ttl=600,
                 )

@@ -28,8 +28,7 @@ from jobs import context
 from webapp import publishing as pub
 from webapp.db import connected, db
 from webapp.media.pull import pull_url
-from webapp.media.storage import problems_of
-from webapp.models import Media, Post, PostMedia, PostTarget, TikTokService, utcnow
+from webapp.models import Media, Post, PostTarget, TikTokService, utcnow
 from webapp.tiktok import TikTokError, ratelimit
 from webapp.tiktok import chunks as chunk_rules
 from webapp.tiktok.accounts import ReconnectNeeded, client_for, refresh, valid_access_token
@@ -83,15 +82,7 @@ class _Heartbeat:
             log.warning("target %s: Redis unavailable; the row keeps the claim", self.target_id)
         try:
             with connected():
-                touched = (
-                    PostTarget.update(updated_at=utcnow())
-                    .where(
-                        (PostTarget.id == self.target_id)
-                        & (PostTarget.attempts == self.run)
-                        & (PostTarget.status == "publishing")
-                    )
-                    .execute()
-                )
+                touched = pub.touch(self.target_id, self.run)
                 if not touched and PostTarget.get_or_none(
                     (PostTarget.id == self.target_id) & (PostTarget.attempts != self.run)
                 ):
@@ -164,13 +155,7 @@ class _Run:
 
     def update(self, where_status=None, **fields) -> int:
         """Change this run's target; fenced, so a superseded run changes nothing (returns 0)."""
-        fields.setdefault("updated_at", utcnow())
-        query = PostTarget.update(**fields).where(
-            (PostTarget.id == self.target_id) & (PostTarget.attempts == self.run)
-        )
-        if where_status:
-            query = query.where(PostTarget.status.in_(where_status))
-        return query.execute()
+        return pub.advance(self.target_id, self.run, where_status, **fields)
 
     def token(self, target: PostTarget) -> str:
         return valid_access_token(target.account_id, client=self.client, redis=self.redis)
@@ -179,19 +164,11 @@ class _Run:
         """Stop this run and queue the next one in `seconds`."""
         target = self.target()
         if target.attempts + 1 >= MAX_RUNS:
-            pub.set_failed(
-                target,
-                code="gave_up",
-                message="TikTok kept refusing or not answering; nothing was posted. Retry later.",
-                retryable=True,
-            )
+            pub.fail_with(target, "gave_up", pub.CODES["gave_up"])
             return "gave up"
-        if not self.update(attempts=PostTarget.attempts + 1):
-            return SUPERSEDED
-        target = self.target()
         when = utcnow() + dt.timedelta(seconds=max(1, seconds))
-        pub.record(target, "waiting", why)
-        pub.enqueue_publish(self.redis, target, when + pub.LEAD)
+        if not pub.continue_later(self.redis, self.target_id, self.run, when, why):
+            return SUPERSEDED
         return f"continues in {seconds:.0f} s"
 
     # -- the steps --
@@ -200,9 +177,8 @@ class _Run:
         if target is None:
             return "no such target"
         if target.status == "scheduled":
-            if not self.update(["scheduled"], status="publishing", phase="checking"):
+            if not pub.start_run(self.target_id, self.run):
                 return "the target changed meanwhile"
-            pub.sync_post(target.post_id)
             target = self.target()
         if target.status != "publishing":
             return f"nothing to do ({target.status})"
@@ -244,11 +220,7 @@ class _Run:
         except ratelimit.RateLimited as exc:
             return self.later(exc.wait, "Waiting for TikTok's per-minute limit.")
         except TikTokError as exc:
-            if exc.code in {
-                "spam_risk_too_many_posts",
-                "spam_risk_user_banned_from_posting",
-                "reached_active_user_cap",
-            }:
+            if exc.code in pub.CANT_POST_NOW:
                 data, code = exc.data, exc.code
             elif exc.code == "rate_limit_exceeded":
                 return self.later(61, "TikTok asked to slow down; trying again in a minute.")
@@ -257,11 +229,11 @@ class _Run:
         creator = Creator.from_api(data, code)
         decision = decide(
             creator=creator,
-            media=media_facts(post),
+            media=pub.media_facts(pub.ordered_media(post), post.post_type),
             post_type=post.post_type,
             share_type=self.service.share_type,
             audited=self.service.audited,
-            choices=choices_of(target, post),
+            choices=pub.choices_of(target, post),
         )
         if not decision.allowed:
             pub.set_needs_attention(target, decision.errors or [decision.blocked])
@@ -395,10 +367,7 @@ class _Run:
                     _sleep(2**attempt)
                     continue
                 self.update(init_started_at=None)
-                message, retryable = pub.INIT_ERRORS.get(
-                    exc.code, (f"TikTok refused the post ({exc.code}).", False)
-                )
-                pub.set_failed(target, code=exc.code, message=message, retryable=retryable)
+                pub.fail_with(target, exc.code, pub.init_error(exc.code))
                 return f"refused: {exc.code}"
         publish_id = str(data.get("publish_id", ""))
         with db.atomic():
@@ -479,17 +448,10 @@ class _Run:
                     _sleep(min(2**failures, 30))
                 continue
             if reply.status == 403:
-                message, retryable = pub.INIT_ERRORS["upload_url_expired"]
-                pub.set_failed(target, code="upload_url_expired", message=message, retryable=True)
+                pub.fail_with(target, "upload_url_expired", pub.upload_refused(403, ""))
                 return "upload URL expired"
             code = reply.code if reply.code not in ("", "ok") else f"upload_http_{reply.status}"
-            pub.set_failed(
-                target,
-                code=code,
-                message=f"TikTok refused the upload (HTTP {reply.status}, {code}); nothing was "
-                "posted.",
-                retryable=True,
-            )
+            pub.fail_with(target, code, pub.upload_refused(reply.status, code))
             return f"upload refused ({reply.status} {code})"
         self.update(phase="processing", uploaded_bytes=size, upload_url_enc=None)
         pub.record(self.target(), "uploaded", "The whole video reached TikTok")
@@ -502,9 +464,7 @@ class _Run:
             data = self.client.publish_status(self.token(target), target.publish_id)
         except TikTokError as exc:
             if exc.code in pub.STATUS_ERRORS:
-                pub.set_failed(
-                    target, code=exc.code, message=pub.STATUS_ERRORS[exc.code], retryable=False
-                )
+                pub.fail_with(target, exc.code, pub.CODES[exc.code])
                 return f"failed ({exc.code})"
             return 0  # send chunk 0: its reply's Content-Range says where TikTok stands
         except (ReconnectNeeded, ratelimit.RateLimited):
@@ -530,44 +490,17 @@ class _Run:
 
 def ordered_media(post: Post) -> list[Media]:
     """Return a post's media in order."""
-    return [
-        link.media
-        for link in PostMedia.select(PostMedia, Media)
-        .join(Media)
-        .where(PostMedia.post == post.id)
-        .order_by(PostMedia.position)
-    ]
+    return pub.ordered_media(post)
 
 
 def media_facts(post: Post) -> MediaFacts | None:
     """Return what the composer's decision needs to know about a post's media."""
-    media = ordered_media(post)
-    if not media:
-        return None
-    problems = tuple(p for m in media for p in problems_of(m))
-    if post.post_type == "video":
-        return MediaFacts(kind=media[0].kind, duration_ms=media[0].duration_ms, problems=problems)
-    kind = "photo" if all(m.kind == "photo" for m in media) else "video"
-    return MediaFacts(kind=kind, count=len(media), problems=problems)
+    return pub.media_facts(pub.ordered_media(post), post.post_type)
 
 
 def choices_of(target: PostTarget, post: Post) -> Choices:
     """Return the choices the user confirmed for this account (never changed here)."""
-    return Choices(
-        privacy=target.privacy_level,
-        allow_comment=target.allow_comment,
-        allow_duet=target.allow_duet,
-        allow_stitch=target.allow_stitch,
-        disclose=target.disclose,
-        your_brand=target.brand_organic,
-        branded_content=target.brand_content,
-        is_aigc=target.is_aigc,
-        caption=post.caption,
-        description=post.description,
-        cover_timestamp_ms=post.cover_timestamp_ms,
-        photo_cover_index=post.photo_cover_index,
-        auto_add_music=target.auto_add_music,
-    )
+    return pub.choices_of(target, post)
 
 
 # --- status checks --------------------------------------------------------------------------------
@@ -575,33 +508,11 @@ def choices_of(target: PostTarget, post: Post) -> Choices:
 
 def schedule_status_check(redis: Redis, target: PostTarget, *, delay: float) -> None:
     """Queue the next status check of target in `delay` seconds."""
-    when = utcnow() + dt.timedelta(seconds=delay)
-    PostTarget.update(checks=PostTarget.checks + 1, next_check_at=when).where(
-        PostTarget.id == target.id
-    ).execute()
-    target = PostTarget.get_by_id(target.id)
-    jobs.enqueue(
-        redis,
-        check_status,
-        target.id,
-        job_id=pub.status_job_id(target),
-        at=when,
-        result_ttl=600,
-        failure_ttl=86400,
-    )
+    pub.schedule_status_check(redis, target, delay=delay)
 
 
 def _needs_checks(target: PostTarget) -> bool:
-    if target.status == "publishing" and target.phase == "processing":
-        return True
-    return (
-        target.status == "published"
-        and target.phase == "moderation"
-        and pub.awaits_public_id(target.privacy_level)
-        and not target.publicaly_available_post_id
-        and target.published_at is not None
-        and utcnow() - target.published_at < pub.UNCONFIRMED_AFTER
-    )
+    return pub.needs_checks(target)
 
 
 def check_status(target_id: int) -> str:
@@ -612,11 +523,7 @@ def check_status(target_id: int) -> str:
         target = PostTarget.get_or_none(PostTarget.id == target_id)
         if target is None or not target.publish_id or not _needs_checks(target):
             return "nothing to check"
-        if (
-            target.status == "publishing"
-            and target.initialized_at is not None
-            and utcnow() - target.initialized_at > pub.UNCONFIRMED_AFTER
-        ):
+        if pub.overdue(target):
             return pub.apply_status(target.id, "UNCONFIRMED")
         client = client_for(TikTokService.load(), settings)
         delay = STATUS_DELAYS[min(target.checks, len(STATUS_DELAYS) - 1)]
@@ -635,12 +542,9 @@ def check_status(target_id: int) -> str:
                 # Asking again for an hour can't change TikTok's answer: end it now. A post
                 # already published only stops waiting for its public link.
                 if target.status == "published":
-                    PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
-                    pub.record(target, "status_error", pub.STATUS_ERRORS[exc.code])
+                    pub.stop_checks(target, pub.STATUS_ERRORS[exc.code])
                     return f"stopped checking ({exc.code})"
-                pub.set_failed(
-                    target, code=exc.code, message=pub.STATUS_ERRORS[exc.code], retryable=False
-                )
+                pub.fail_with(target, exc.code, pub.CODES[exc.code])
                 return f"failed ({exc.code})"
             if exc.code == "access_token_invalid":
                 with contextlib.suppress(TikTokError, ReconnectNeeded):
@@ -657,8 +561,8 @@ def check_status(target_id: int) -> str:
         target = PostTarget.get_by_id(target.id)
         if _needs_checks(target):
             schedule_status_check(redis, target, delay=delay)
-        elif target.status == "published" and target.phase == "moderation":
-            PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
+        elif pub.in_moderation(target):
+            pub.stop_checks(target)
         return outcome
 
 
@@ -694,16 +598,15 @@ def reconcile() -> dict:
         for target in due:
             state = _job_alive(redis, pub.publish_job_id(target))
             if state in ("", "failed", "stopped", "canceled", "finished"):
-                if state in ("failed", "finished"):
-                    PostTarget.update(attempts=PostTarget.attempts + 1).where(
-                        PostTarget.id == target.id
-                    ).execute()
-                    target = PostTarget.get_by_id(target.id)
-                pub.enqueue_publish(redis, target, target.post.scheduled_at)
+                pub.requeue(
+                    redis,
+                    target,
+                    new_run=state in ("failed", "finished"),
+                    when=target.post.scheduled_at,
+                )
                 done["queued"] += 1
         running = PostTarget.select().where(
-            (PostTarget.status == "publishing")
-            & PostTarget.phase.in_(["", "checking", "initializing", "uploading"])
+            (PostTarget.status == pub.Status.PUBLISHING) & PostTarget.phase.in_(pub.RUN_PHASES)
         )
         for target in running:
             # A live run renews its lock and touches its row every 10 s; the row is trusted
@@ -715,26 +618,16 @@ def reconcile() -> dict:
             state = _job_alive(redis, pub.publish_job_id(target))
             if state in ("queued", "scheduled", "deferred"):
                 continue
-            PostTarget.update(attempts=PostTarget.attempts + 1).where(
-                PostTarget.id == target.id
-            ).execute()
-            pub.enqueue_publish(redis, PostTarget.get_by_id(target.id), None)
+            pub.requeue(redis, target, new_run=True)
             done["resumed"] += 1
-        checking = PostTarget.select().where(
-            ((PostTarget.status == "publishing") & (PostTarget.phase == "processing"))
-            | ((PostTarget.status == "published") & (PostTarget.phase == "moderation"))
-        )
+        checking = PostTarget.select().where(pub.AWAITING_NEWS)
         for target in checking:
-            if (
-                target.status == "publishing"
-                and target.initialized_at is not None
-                and now - target.initialized_at > pub.UNCONFIRMED_AFTER
-            ):
+            if pub.overdue(target, now):
                 pub.apply_status(target.id, "UNCONFIRMED")
                 done["unconfirmed"] += 1
                 continue
             if not _needs_checks(target):
-                PostTarget.update(phase="").where(PostTarget.id == target.id).execute()
+                pub.stop_checks(target)
                 continue
             late = target.next_check_at is None or now - target.next_check_at > dt.timedelta(
                 seconds=30

@@ -6,7 +6,7 @@ import json
 
 from jobs import context
 from webapp import publishing
-from webapp.db import connected, db
+from webapp.db import connected
 from webapp.models import Account, PostTarget, WebhookEvent, utcnow
 from webapp.tiktok.accounts import mark_reconnect_needed
 
@@ -16,7 +16,7 @@ REMOVED_REASON = "Access was removed in TikTok (the app was deauthorized). Recon
 def handle_event(event_id: int) -> str:
     """Apply one webhook event and mark it handled; return what was done."""
     context.settings()
-    with connected(), db.atomic():
+    with connected(), publishing.transaction():
         event = WebhookEvent.get_or_none(WebhookEvent.id == event_id)
         if event is None:
             return "unknown event"
@@ -61,8 +61,7 @@ def _post_event(event: WebhookEvent) -> str:
     if target is None:
         return "no post with this publish_id"
     if event.event == "post.publish.no_longer_publicaly_available":
-        publishing.record(target, "not_public", "TikTok says the post is no longer public")
-        PostTarget.update(public_url="").where(PostTarget.id == target.id).execute()
+        publishing.clear_public_url(target)
         return "no longer public"
     status = POST_EVENTS.get(event.event)
     if status is None:

@@ -8,6 +8,7 @@ import re
 import threading
 import time
 
+import pytest
 import requests
 
 from tests import accounts_flow as flow
@@ -186,6 +187,52 @@ def test_disconnect_asks_then_revokes_and_cancels_scheduled_posts(admin_client, 
         headers={"Authorization": f"Bearer {token}"},
     )
     assert info.json()["error"]["code"] == "access_token_invalid"  # revoked at TikTok
+
+
+def test_disconnect_cancels_only_what_is_still_scheduled_and_drops_its_jobs(
+    app, admin_client, tiktok, db
+):
+    """A run that starts while TikTok takes its time to revoke keeps going (issue 16)."""
+    from rq.exceptions import NoSuchJobError
+
+    from webapp import publishing, tasks
+    from webapp.db import connected
+
+    flow.connect(admin_client)
+    account = Account.get()
+    redis = app.extensions["redis"]
+    targets = []
+    for caption in ("Races the revoke", "Still waiting"):
+        post = Post.create(
+            author=account.owner,
+            caption=caption,
+            status="scheduled",
+            scheduled_at=utcnow() + dt.timedelta(hours=2),
+        )
+        targets.append(PostTarget.create(post=post, account=account, status="scheduled"))
+        publishing.schedule(post, redis)
+    racing, waiting = targets
+    tiktok.control(
+        "faults", {"queue": [{"path": "/v2/oauth/revoke/", "kind": "slow", "seconds": 1.5}]}
+    )
+
+    def start_the_run():
+        time.sleep(0.5)  # while the revoke is on its way to TikTok
+        with app.app_context(), connected():
+            PostTarget.update(status="publishing", phase="checking").where(
+                PostTarget.id == racing.id
+            ).execute()
+
+    thread = threading.Thread(target=start_the_run)
+    thread.start()
+    done = post_form(admin_client, f"/accounts/{account.id}/disconnect", follow_redirects=True)
+    thread.join()
+    assert "is disconnected" in done.get_data(as_text=True)
+    assert PostTarget.get_by_id(racing.id).status == "publishing"
+    assert PostTarget.get_by_id(waiting.id).status == "cancelled"
+    assert Post.get_by_id(waiting.post_id).status == "cancelled"
+    with pytest.raises(NoSuchJobError):
+        tasks.fetch(tasks.publish_job_id(waiting), redis)
 
 
 def test_other_users_accounts_are_404(app, admin_client, tiktok):

@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+import redis as redis_lib
 import requests
 from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
@@ -1043,6 +1044,10 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 self.wfile.write(b"250 ok\r\n")
 
 
+def job_settings_redis():
+    return redis_lib.Redis.from_url(jobs.context.settings()["REDIS_URL"])
+
+
 def test_failures_are_emailed_when_smtp_is_configured(
     maya, admin, job_settings, sandbox, monkeypatch
 ):
@@ -1060,6 +1065,10 @@ def test_failures_are_emailed_when_smtp_is_configured(
             {"queue": [{"path": "/upload/", "kind": "error", "status": 403, "code": "expired"}]},
         )
         assert drive(target.id).status == "failed"
+        # The email is queued after the failure commits; a worker sends it.
+        queued = [j for j in jobs.queue(job_settings_redis()).jobs if j.id.startswith("email-")]
+        assert len(queued) == 1
+        assert queued[0].perform() == "sent"
     finally:
         server.shutdown()
     assert len(server.messages) == 1
@@ -1089,3 +1098,27 @@ def test_a_due_post_says_it_is_on_its_way_and_a_later_one_that_it_waits(maya, ad
     )
     Post.update(scheduled_at=utcnow() + dt.timedelta(hours=2)).where(Post.id == post.id).execute()
     assert publishing.live_message(PostTarget.get_by_id(target.id)) == "Waiting for its time."
+
+
+def test_a_slow_mail_server_never_holds_the_transaction(maya, admin, job_settings, monkeypatch):
+    """Email is queued after commit and sent by a worker: the state change doesn't wait for
+    SMTP, and a change that rolls back emails nobody (issue 16)."""
+    from webapp import mail
+
+    silent = socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler)
+    try:  # accepts connections, never greets: a mail server hanging for its 10 s timeout
+        monkeypatch.setitem(mail._config, "url", f"smtp://127.0.0.1:{silent.server_address[1]}")
+        _, target = make_post(admin, maya, add_media(admin, job_settings))
+        r = job_settings_redis()
+        with pytest.raises(RuntimeError), publishing.transaction():
+            publishing.set_failed(target, code="x", message="Rolled back.", retryable=False)
+            raise RuntimeError("the change is abandoned")
+        assert PostTarget.get_by_id(target.id).status == "scheduled"
+        assert not [j for j in jobs.queue(r).jobs if j.id.startswith("email-")]
+        started = time.monotonic()
+        publishing.set_failed(target, code="x", message="It failed.", retryable=False)
+        assert time.monotonic() - started < 2
+        note = Notification.get(Notification.message == "A post failed: It failed.")
+        assert jobs.fetch(f"email-{note.id}", r).args == [note.id]
+    finally:
+        silent.server_close()

@@ -360,7 +360,7 @@ def test_a_new_route_with_an_address_parameter_fails_the_walk():
 
 # --- The queue carries ids only, as JSON (item 14) ---------------------------------------------
 
-# What may be imported from rq outside jobs/__init__.py (the one module that builds queues,
+# What may be imported from rq outside webapp/tasks.py (the one module that builds queues,
 # workers, the scheduler and fetches jobs, all with the JSON serializer). A registry built with
 # `queue=` takes the queue's serializer.
 RQ_NAMES_ALLOWED = {
@@ -380,8 +380,8 @@ DYNAMIC_JOB_FUNCTIONS = {"jobs/periodic.py:func": "jobs.periodic.PERIODIC"}
 
 
 def rq_problems(path: str, source: str) -> list[str]:
-    """Say where source builds RQ objects or enqueues outside jobs/__init__.py."""
-    if path == "jobs/__init__.py":
+    """Say where source builds RQ objects or enqueues outside webapp/tasks.py."""
+    if path == "webapp/tasks.py":
         return []
     problems = []
     for node in ast.walk(ast.parse(source)):
@@ -401,7 +401,7 @@ def rq_problems(path: str, source: str) -> list[str]:
             head, _, attr = func.rpartition(".")
             if func in RQ_CONSTRUCTORS or (head in RQ_CONSTRUCTORS and attr in RQ_METHODS):
                 problems.append(f"{where}: {func}() (ask jobs/__init__.py for it)")
-            if attr in ENQUEUE_METHODS and head not in {"", "jobs"}:  # "": from jobs import
+            if attr in ENQUEUE_METHODS and head not in {"", "jobs", "tasks"}:  # "": from … import
                 problems.append(f"{where}: {func}() (use jobs.enqueue)")
             if func.endswith("Registry") and not any(k.arg == "queue" for k in node.keywords):
                 problems.append(f"{where}: {func}() without queue= (it needs the serializer)")
@@ -425,15 +425,33 @@ def enqueued_functions(sources: dict[str, str]) -> tuple[dict[str, list[str]], l
     for path, source in sources.items():
         if path == "jobs/__init__.py":
             continue
-        for node in ast.walk(ast.parse(source)):
+        tree = ast.parse(source)
+        paths = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            and node.value.value.startswith("jobs.")
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
             if not (
                 isinstance(node, ast.Call)
-                and ast.unparse(node.func) in {"enqueue", "jobs.enqueue"}
+                and ast.unparse(node.func) in {"enqueue", "jobs.enqueue", "tasks.enqueue"}
                 and len(node.args) >= 2
             ):
                 continue
             func = node.args[1]
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            # A dotted path (webapp enqueues jobs by name), literal or a module constant.
+            path_of = paths.get(func.id, "") if isinstance(func, ast.Name) else ""
+            if isinstance(func, ast.Constant) and isinstance(func.value, str):
+                path_of = func.value
+            if path_of:
+                name = path_of.rpartition(".")[2]
+            else:
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
             key = f"{path}:{name}"
             if key in DYNAMIC_JOB_FUNCTIONS:
                 continue

@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(cfg.ROOT / "static"),
     )
     app.config.update(settings)
+    cfg.activate(app.config)
     from webapp.models.users import use_password_hash_method
 
     use_password_hash_method(cfg.password_hash_method(settings))

@@ -229,3 +229,38 @@ def old_secret_keys(settings: dict) -> list[str]:
     """Return the retired secret keys listed in OLD_SECRET_KEYS (comma separated)."""
     raw = settings.get("OLD_SECRET_KEYS") or ""
     return [k.strip() for k in str(raw).split(",") if k.strip()]
+
+
+# --- The settings a process runs with ----------------------------------------------------------
+
+_active: dict = {}
+
+
+def activate(settings: dict) -> None:
+    """Remember settings as this process's own (the web app's, or a worker's), for code that
+    runs outside a request: webapp.tasks.connection() and the TikTok web address."""
+    _active["settings"] = settings
+
+
+def active() -> dict:
+    """Return the settings this process activated (raises LookupError when none were)."""
+    try:
+        return _active["settings"]
+    except KeyError:
+        raise LookupError("no settings were activated in this process") from None
+
+
+def prepare_process() -> dict:
+    """Load and check the settings, bind the database, the keyring and mail, and activate them:
+    what a worker or a script needs before it touches the database."""
+    from webapp import crypto, mail
+    from webapp import db as dbmod
+
+    loaded = load()
+    fill_secret_key(loaded)
+    check(loaded)
+    dbmod.bind(loaded["DATABASE_URL"])
+    crypto.configure(loaded["SECRET_KEY"], old_secret_keys(loaded))
+    mail.configure(loaded)
+    activate(loaded)
+    return loaded

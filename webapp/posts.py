@@ -12,7 +12,6 @@ from redis.exceptions import RedisError
 from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import Account, AppSettings, Post, PostEvent, PostTarget
-from webapp.models.posts import FINAL_STATUSES
 from webapp.pagination import paginate
 from webapp.permissions import require_login
 from webapp.timezones import to_local, to_utc, zone_for
@@ -89,13 +88,7 @@ def _status_context(post: Post) -> dict:
         .where(PostTarget.post == post.id)
         .order_by(Account.display_name)
     )
-    live = (
-        any(
-            t.status not in FINAL_STATUSES or (t.status == "published" and t.phase == "moderation")
-            for t in targets
-        )
-        and post.status != "draft"
-    )
+    live = any(publishing.in_progress(t) for t in targets) and post.status != "draft"
     return {
         "post": post,
         "targets": targets,

@@ -13,6 +13,7 @@ import peewee as pw
 from flask import Blueprint, jsonify, request
 from redis.exceptions import RedisError
 
+from webapp import tasks
 from webapp.db import db
 from webapp.extensions import csrf, get_redis
 from webapp.models import TikTokService, WebhookEvent
@@ -72,11 +73,8 @@ def tiktok():
             )
     except pw.IntegrityError:
         return jsonify({"ok": True, "duplicate": True})
-    from jobs import enqueue
-    from jobs.webhooks import handle_event
-
     try:
-        enqueue(get_redis(), handle_event, record.id, job_id=f"webhook-{record.id}")
+        tasks.enqueue_webhook(get_redis(), record.id)
     except (RedisError, ValueError):
         log.exception("webhook %s could not be queued", record.id)
         # Forget the delivery so TikTok's retry is handled rather than taken for a duplicate.

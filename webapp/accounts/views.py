@@ -7,12 +7,11 @@ import time
 from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from webapp import htmx
+from webapp import htmx, publishing
 from webapp.accounts import bp, connecting
 from webapp.accounts.common import own_account
-from webapp.db import db
 from webapp.extensions import get_redis
-from webapp.models import Account, Post, PostEvent, PostTarget, TikTokService
+from webapp.models import Account, Post, PostTarget, TikTokService
 from webapp.tiktok import TikTokError
 from webapp.tiktok.accounts import SCOPE_EFFECTS, app_client, check_account, missing_scopes
 
@@ -120,29 +119,18 @@ def disconnect(account_id: int):
             app_client().revoke(account.access_token())
         except TikTokError:
             revoked = False
-    cancelled = []
-    with db.atomic():
+    with publishing.transaction():  # drops the cancelled targets' jobs once committed
         account.set_tokens(None, None)
         account.access_token_expires_at = account.refresh_token_expires_at = None
         account.status = "disconnected"
         account.status_reason = "Disconnected by " + current_user.display_name
         account.save()
-        for target in targets:
-            target.status = "cancelled"
-            target.error_message = "The account was disconnected."
-            target.save()
-            PostEvent.create(
-                post=target.post_id,
-                target=target,
-                kind="cancelled",
-                message=f"Cancelled: @{account.username} was disconnected.",
-            )
-            post = target.post
-            if not post.targets.where(PostTarget.status.not_in(["cancelled"])).exists():
-                post.status = "cancelled"
-                post.save()
-            cancelled.append(post.caption[:40] or f"post #{post.id}")
-    name = f"@{account.username}" if account.username else account.display_name
+        # Only targets still scheduled now: a run that started during the revoke keeps going.
+        posts = publishing.cancel_for_account(
+            account.id, f"Cancelled: {account.handle} was disconnected.", get_redis()
+        )
+    cancelled = [post.caption[:40] or f"post #{post.id}" for post in posts]
+    name = account.handle
     message = f"{name} is disconnected and its tokens are deleted; published posts stay in history."
     if not revoked:
         message += (

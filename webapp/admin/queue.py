@@ -10,8 +10,7 @@ from flask import abort, redirect, render_template, request, url_for
 from rq.exceptions import NoSuchJobError
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-import jobs
-from jobs.health import ping
+from webapp import tasks
 from webapp.admin import bp
 from webapp.extensions import get_redis
 from webapp.htmx import wants_partial
@@ -41,7 +40,7 @@ def _ping_state(job_id: str) -> dict:
     if not PING_ID.fullmatch(job_id):
         abort(404)  # also what rq refuses as an id (it raises on characters it doesn't allow)
     try:
-        job = jobs.fetch(job_id, get_redis())
+        job = tasks.fetch(job_id, get_redis())
     except NoSuchJobError:
         abort(404)
     except ValueError:  # a job hash RQ itself can't parse (a status or date it doesn't know)
@@ -64,11 +63,11 @@ def _ping_state(job_id: str) -> dict:
 def queue():
     """Show workers, queue sizes and failed jobs (and a test job's progress when asked)."""
     r = get_redis()
-    q = jobs.queue(r)
+    q = tasks.queue(r)
     ping_id = request.args.get("ping")
     return render_template(
         "admin/queue.html",
-        workers=jobs.all_workers(r),
+        workers=tasks.all_workers(r),
         queued=q.count,
         scheduled=ScheduledJobRegistry(queue=q).count,
         failed=FailedJobRegistry(queue=q).count,
@@ -79,7 +78,7 @@ def queue():
 @bp.route("/queue/ping", methods=["POST"])
 def queue_ping():
     """Send a job through the queue; show the widget that waits for its answer."""
-    job = jobs.enqueue(get_redis(), ping, job_id=f"health-ping-{time.time_ns()}", result_ttl=300)
+    job = tasks.enqueue_ping(get_redis())
     if not wants_partial():
         return redirect(url_for("admin.queue", ping=job.id), code=303)
     return render_template("admin/_ping.html", **_ping_state(job.id))

@@ -20,10 +20,10 @@ from webapp.auditkit import answers, guide, mockups, readiness
 from webapp.auditkit.stage import stage_redis_url
 from webapp.extensions import get_redis
 from webapp.models import AppSettings, AuditKit, TikTokService
+from webapp.tasks import MOCKUPS_JOB_ID
 from webapp.tiktok.accounts import app_client
 
 MOCKUPS_NAME = "ux-mockups.pdf"
-MOCKUPS_JOB_ID = "audit-kit-mockups"
 MOCKUPS_MISSING = (
     "The UX mockups PDF hasn't been built yet. Build it in Admin Console → Audit Kit "
     "(“Build the mockups”) or with `flask audit-kit build`, then download the kit again.\n"
@@ -67,7 +67,7 @@ def mockups_job_state(redis) -> dict:
     """Return the mockup build's state for its widget: idle, running, failed or done."""
     from rq.exceptions import NoSuchJobError
 
-    from jobs import fetch
+    from webapp.tasks import fetch
 
     try:
         job = fetch(MOCKUPS_JOB_ID, redis)
@@ -98,10 +98,9 @@ def mockups_job_state(redis) -> dict:
 
 def queue_mockups(redis) -> None:
     """Queue the mockup build (one at a time: a running build is reused)."""
-    from jobs import enqueue
-    from jobs.auditkit import build_mockups
+    from webapp import tasks
 
-    enqueue(redis, build_mockups, job_id=MOCKUPS_JOB_ID, job_timeout=900, result_ttl=86400)
+    tasks.enqueue_mockups(redis)
 
 
 def contents() -> dict:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from werkzeug.datastructures import MultiDict
 
 from webapp.models import PostMedia as PostMediaOrder
+from webapp.publishing import form_fields
 from webapp.tiktok.composer import Choices
 
 ACTIONS = {"post_now", "schedule", "save_draft"}
@@ -80,21 +81,9 @@ def from_post(post, zone) -> MultiDict:
     for link in post.media_links.order_by(PostMediaOrder.position):
         form.add("media", str(link.media_id))
     for target in post.targets:
-        prefix = f"a{target.account_id}-"
         form.add("accounts", str(target.account_id))
-        if target.privacy_level:
-            form[prefix + "privacy"] = target.privacy_level
-        for name, value in (
-            ("allow_comment", target.allow_comment),
-            ("allow_duet", target.allow_duet),
-            ("allow_stitch", target.allow_stitch),
-            ("disclose", target.disclose),
-            ("your_brand", target.brand_organic),
-            ("branded_content", target.brand_content),
-            ("is_aigc", target.is_aigc),
-        ):
-            if value:
-                form[prefix + name] = "on"
+        for name, value in form_fields(target).items():
+            form[f"a{target.account_id}-{name}"] = value
     return form
 
 

@@ -17,7 +17,6 @@ from webapp.composer.creators import creator_for
 from webapp.composer.form import ComposerInput, from_post
 from webapp.db import db
 from webapp.extensions import get_redis
-from webapp.media.storage import problems_of
 from webapp.models import (
     Account,
     AppSettings,
@@ -45,8 +44,8 @@ log = logging.getLogger(__name__)
 
 DAILY_POSTS_PER_CREATOR = 15
 UNAUDITED_DAILY_USERS = 5
-LIVE = ("scheduled", "publishing", "published")
-EDITABLE = ("draft", "scheduled")
+LIVE = publishing.LIVE
+EDITABLE = publishing.EDITABLE
 
 
 # --- what the composer shows ----------------------------------------------------------------------
@@ -81,18 +80,7 @@ def chosen_media(data: ComposerInput, user: User) -> tuple[list[Media], MediaFac
     if len(rows) != len(data.media_ids):
         return [], None, "One of the chosen files isn't yours or no longer exists. Choose again."
     ordered = [rows[i] for i in data.media_ids]
-    kinds = {m.kind for m in ordered}
-    problems = tuple(p for m in ordered for p in problems_of(m))
-    if data.post_type == "video":
-        first = ordered[0]
-        extra = ("A video post has one video.",) if len(ordered) > 1 else ()
-        return (
-            ordered,
-            MediaFacts(kind=first.kind, duration_ms=first.duration_ms, problems=problems + extra),
-            "",
-        )
-    kind = "photo" if kinds == {"photo"} else "video"
-    return ordered, MediaFacts(kind=kind, count=len(ordered), problems=problems), ""
+    return ordered, publishing.media_facts(ordered, data.post_type), ""
 
 
 def postable_accounts(user: User) -> list[Account]:
@@ -258,8 +246,7 @@ def cap_warnings(data: ComposerInput, accounts: list[Account], zone, audited: bo
 # --- saving ---------------------------------------------------------------------------------------
 
 
-class StartedMeanwhile(Exception):
-    """A target of the edited post began publishing while the user was editing."""
+StartedMeanwhile = publishing.StartedMeanwhile
 
 
 def from_post_args(post: Post, user: User):
@@ -330,16 +317,8 @@ def _save(
         post = existing or Post(author=user.id)
         if existing is not None:
             # An edit replaces what was chosen; the post keeps its id and its timeline.
-            # Only targets nobody started may go: a run that began meanwhile wins.
-            total = PostTarget.select().where(PostTarget.post == post.id).count()
-            PostEvent.update(target=None).where(PostEvent.post == post.id).execute()
-            removed = (
-                PostTarget.delete()
-                .where((PostTarget.post == post.id) & PostTarget.status.in_(EDITABLE))
-                .execute()
-            )
-            if removed != total:
-                raise StartedMeanwhile()
+            # Only targets nobody started may go (replace_targets below raises
+            # StartedMeanwhile, rolling all of this back): a run that began meanwhile wins.
             PostMedia.delete().where(PostMedia.post == post.id).execute()
             PostEvent.create(post=post, kind="edited", message=f"Edited by {user.display_name}")
         post.post_type = data.post_type
@@ -354,23 +333,9 @@ def _save(
             PostMedia.create(post=post, media=media, position=position)
         mine = {a.id for a in context["accounts"]}
         decided = {a.id: d for a, d in context["panels"]}
-        for account_id in data.account_ids:
-            if account_id not in mine:
-                continue
-            c = data.choices[account_id]
-            target = PostTarget.create(
-                post=post,
-                account=account_id,
-                status=post.status,
-                privacy_level=c.privacy,
-                allow_comment=c.allow_comment,
-                allow_duet=c.allow_duet,
-                allow_stitch=c.allow_stitch,
-                disclose=c.disclose,
-                brand_organic=c.disclose and c.your_brand,
-                brand_content=c.disclose and c.branded_content,
-                is_aigc=c.is_aigc,
-            )
+        chosen = {i: data.choices[i] for i in data.account_ids if i in mine}
+        for target in publishing.replace_targets(post, chosen, post.status):
+            account_id = target.account_id
             if not draft:
                 decision = decided[account_id]
                 PostEvent.create(

@@ -237,10 +237,10 @@ def start_check(media: Media) -> None:
     if checks_inline(current_app.config):
         check(media.id, media_root())
         return
-    from jobs.media import enqueue_check
+    from webapp import tasks
     from webapp.extensions import get_redis
 
-    enqueue_check(get_redis(), media)
+    tasks.enqueue_check(get_redis(), media)
 
 
 CONVERT_FAILED = "This photo could not be converted. Try exporting it as JPEG yourself."
@@ -258,10 +258,10 @@ def start_conversion(media: Media) -> Media:
     )
     if checks_inline(current_app.config):
         return convert_photo(media.id, copy.id, media_root())
-    from jobs.media import enqueue_conversion
+    from webapp import tasks
     from webapp.extensions import get_redis
 
-    enqueue_conversion(get_redis(), media, copy)
+    tasks.enqueue_conversion(get_redis(), media, copy)
     return copy
 
 

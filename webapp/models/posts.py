@@ -9,23 +9,11 @@ from webapp.models.accounts import Account
 from webapp.models.base import BaseModel, JSONField, TimestampedModel, utcnow
 from webapp.models.media import Media
 from webapp.models.users import User
+from webapp.publishing import states
 
-POST_STATUSES = {
-    "draft": "Draft",
-    "scheduled": "Scheduled",
-    "publishing": "Publishing",
-    "published": "Published",
-    "inbox": "Sent to your TikTok inbox",
-    "needs_attention": "Needs attention",
-    "failed": "Failed",
-    "unconfirmed": "Unconfirmed",
-    "cancelled": "Cancelled",
-}
-# A target in one of these is finished: nothing more will be sent for it.
-FINAL_STATUSES = ("published", "inbox", "needs_attention", "failed", "unconfirmed", "cancelled")
-PUBLISHED_SELF_ONLY = "Published (only you can see it)"
-INBOX_LABEL = "Sent to your TikTok inbox: open the TikTok app to finish"
-UNCONFIRMED_LABEL = "Unconfirmed: check your TikTok profile before posting again"
+# The statuses, their labels and rules belong to the publishing package's states module.
+POST_STATUSES = {str(status): label for status, label in states.LABELS.items()}
+FINAL_STATUSES = states.FINAL_STATUSES
 
 
 class Post(TimestampedModel):
@@ -113,13 +101,7 @@ class PostTarget(TimestampedModel):
     @property
     def status_label(self) -> str:
         """Return the status as users read it."""
-        if self.status == "published" and self.privacy_level == "SELF_ONLY":
-            return PUBLISHED_SELF_ONLY
-        if self.status == "inbox":
-            return INBOX_LABEL
-        if self.status == "unconfirmed":
-            return UNCONFIRMED_LABEL
-        return POST_STATUSES.get(self.status, self.status)
+        return states.target_label(self.status, self.privacy_level)
 
     @property
     def progress_percent(self) -> int:

@@ -14,6 +14,7 @@ from redis.exceptions import LockError
 
 from webapp.db import db
 from webapp.models import Account, Notification, TikTokService, User, utcnow
+from webapp.publishing import codes
 from webapp.tiktok.client import POSTING_SCOPES, TikTokClient, TokenSet
 from webapp.tiktok.errors import OAuthError, TikTokError
 
@@ -165,14 +166,6 @@ def valid_access_token(
     return refresh(account_id, client=client, redis=redis, margin=margin)
 
 
-CANT_POST_MESSAGES = {
-    "spam_risk_too_many_posts": "TikTok says this account has posted too much today; try later.",
-    "spam_risk_user_banned_from_posting": "TikTok has blocked this account from posting for now.",
-    "reached_active_user_cap": "This TikTok app reached its daily limit of posting users; "
-    "try again tomorrow.",
-}
-
-
 class CheckOutcome:
     """The answer of an account check, in words for people."""
 
@@ -198,8 +191,8 @@ def check_account(account_id: int, *, client: TikTokClient, redis: redis_lib.Red
         return CheckOutcome(False, f"{name} needs to be reconnected: {exc}")
     except TikTokError as exc:
         account = Account.get_by_id(account_id)
-        if exc.code in CANT_POST_MESSAGES:
-            account.status_reason = CANT_POST_MESSAGES[exc.code]
+        if exc.code in codes.CANT_POST_NOW:
+            account.status_reason = codes.cant_post(exc.code)
             account.last_checked_at = utcnow()
             account.save()
             notify(account, "account_cant_post", f"{name}: {account.status_reason}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from webapp.publishing import codes
+
 # --- TikTok's wording (verbatim) ---------------------------------------------------------------
 PRIVACY_LABELS = {
     "PUBLIC_TO_EVERYONE": "Everyone",
@@ -53,12 +55,6 @@ INTERACTIONS = {  # name -> (label, creator_info flag, reason when the creator t
         "Stitches are turned off for this account in TikTok.",
     ),
 }
-CANT_POST = {
-    "spam_risk_too_many_posts": "TikTok says this account has reached its posting limit for now.",
-    "spam_risk_user_banned_from_posting": "TikTok has blocked this account from posting for now.",
-    "reached_active_user_cap": "This app has reached TikTok's daily limit of posting accounts.",
-}
-CANT_POST_SUFFIX = " Please try again later."
 BRANDED_DISABLED_BY_PRIVATE = (
     "Branded content can't be private: choose a visibility other than “Only me” first."
 )
@@ -275,8 +271,7 @@ def decide(
         decision.errors.append(decision.blocked)
         return decision
     if creator.cant_post:
-        reason = CANT_POST.get(creator.cant_post, "TikTok says this account can't post right now.")
-        decision.blocked = reason + CANT_POST_SUFFIX
+        decision.blocked = codes.cant_post(creator.cant_post)
         decision.errors.append(decision.blocked)
         return decision
 

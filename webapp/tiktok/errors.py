@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-# creator_info answers these with HTTP 200: the creator can't post right now.
-CANT_POST_NOW = {
-    "spam_risk_too_many_posts",
-    "spam_risk_user_banned_from_posting",
-    "reached_active_user_cap",
-}
+from webapp.publishing.codes import CANT_POST_NOW  # noqa: F401 - creator_info's can't-post codes
 
 
 class TikTokError(Exception):

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from webapp.publishing import codes
 from webapp.tiktok.composer import (
     BRANDED_CONTENT,
     BRANDED_NOT_PRIVATE,
-    CANT_POST,
-    CANT_POST_SUFFIX,
     DECLARATION_BRANDED,
     DECLARATION_DEFAULT,
     DISCLOSE_LABEL,
@@ -80,7 +79,7 @@ POSTED_WHY = (
     "The unaudited demo posts “Only me” and shows these same pages; its “Open on TikTok” opens "
     "the creator's profile, where a private post is visible to its owner."
 )
-CANT_POST_TEXT = CANT_POST["spam_risk_too_many_posts"] + CANT_POST_SUFFIX
+CANT_POST_TEXT = codes.cant_post("spam_risk_too_many_posts")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,25 @@
+"""Email a notification, off the transaction that created it."""
+
+from __future__ import annotations
+
+from jobs import context
+from webapp import mail
+from webapp.db import connected
+from webapp.models import Notification
+
+
+def email_notification(notification_id: int) -> str:
+    """Email one in-app notification to its user (SMTP configured); return what happened."""
+    context.settings()
+    with connected():
+        note = Notification.get_or_none(Notification.id == notification_id)
+        if note is None:
+            return "no such notification"
+        user = note.user
+        if not mail.enabled() or not user.is_active:
+            return "not sent"
+        address, message, link = user.email, note.message, note.link
+    sent = mail.send(
+        [address], "Cadence: " + message[:80], f"{message}\n\nOpen the post in Cadence: {link}\n"
+    )
+    return "sent" if sent else "not sent"

@@ -1,0 +1,293 @@
+"""The queue, as the web app and the jobs share it: job ids, RQ objects, enqueueing and dropping.
+
+Jobs (in jobs/) are plain functions that take ids, open their own DB connection and never
+build the web app. The web app never imports them: it enqueues them here by dotted path
+("jobs.publishing.publish_target"), and jobs/__init__.py re-exports this module for the job side.
+
+Everything is enqueued through `enqueue()`, which gives each job a deterministic id so the
+same work is never queued twice. Every queue, job, worker, result and the scheduler read and
+write Redis with RQ's JSON serializer (SERIALIZER): RQ's default is pickle, which would let
+anyone who can write to Redis run code in the workers and in the web process. This module is
+the only place that builds RQ objects; everything else asks it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.exceptions import DeserializationError, NoSuchJobError
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "cadence"
+SERIALIZER = JSONSerializer
+
+# The RQ options enqueue() passes on; anything else would reach the job function as a keyword.
+RQ_OPTIONS = frozenset({"job_timeout", "result_ttl", "failure_ttl", "ttl", "description"})
+
+
+def queue(connection: Redis) -> Queue:
+    """Return Cadence's queue on connection."""
+    return Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)
+
+
+def new_worker(connection: Redis) -> Worker:
+    """Return an RQ worker for Cadence's queue (not named worker: jobs.worker is the module)."""
+    return Worker([QUEUE_NAME], connection=connection, serializer=SERIALIZER)
+
+
+def all_workers(connection: Redis) -> list[Worker]:
+    """Return every registered RQ worker."""
+    return Worker.all(connection=connection, serializer=SERIALIZER)
+
+
+def scheduler(connection: Redis, interval: int = 1):
+    """Return RQ's scheduler for Cadence's queue (it promotes due scheduled jobs)."""
+    from rq.scheduler import RQScheduler
+
+    return RQScheduler(
+        [QUEUE_NAME], connection=connection, interval=interval, serializer=SERIALIZER
+    )
+
+
+def fetch(job_id: str, connection: Redis) -> Job:
+    """Return the job under job_id (raises NoSuchJobError when there is none)."""
+    return Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
+
+
+def current_job() -> Job | None:
+    """Return the job this worker is running (its serializer already JSON), or None."""
+    from rq import get_current_job
+
+    return get_current_job()
+
+
+def readable(job: Job) -> bool:
+    """Tell whether job's payload and meta are JSON (RQ marks meta it couldn't load)."""
+    try:
+        job.func_name  # noqa: B018 - decodes the payload
+    except DeserializationError:
+        return False
+    return "unserialized" not in job.meta
+
+
+def id_only_problem(value: object) -> str | None:
+    """Say why value can't be a job argument (None when it can): ids and plain text only."""
+    # bool is an int; JSON keeps it, but no job takes one, so it is refused as a likely mistake.
+    if isinstance(value, bool) or type(value) not in (int, str):
+        return f"{type(value).__name__} {value!r:.60} is not an id (an int or a str)"
+    return None
+
+
+def enqueue(
+    connection: Redis,
+    func: Callable | str,
+    *args: int | str,
+    job_id: str,
+    at: dt.datetime | None = None,
+    **options,
+) -> Job:
+    """Queue func(*args) under job_id, now or at a UTC time; an existing live job is reused.
+
+    func is a job's dotted path ("jobs.health.ping"), or the function itself on the job side.
+
+    Job arguments are ids (ints or strs) so they survive JSON unchanged; anything else raises
+    TypeError here, before it reaches Redis, and so do options RQ doesn't take.
+    """
+    name = func if isinstance(func, str) else func.__name__
+    for value in args:
+        problem = id_only_problem(value)
+        if problem:
+            raise TypeError(f"{name}: job arguments must be ids: {problem}")
+    unknown = set(options) - RQ_OPTIONS
+    if unknown:
+        raise TypeError(f"{name}: enqueue() takes no {', '.join(sorted(unknown))}")
+    try:
+        existing = fetch(job_id, connection)
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and not readable(existing):
+        # A pickle from before the switch to JSON (or planted): RQ would keep its fields under
+        # the new job's, so it goes entirely.
+        existing.delete()
+        existing = None
+    if existing is not None and existing.get_status(refresh=True) in {
+        "queued",
+        "scheduled",
+        "started",
+        "deferred",
+    }:
+        return existing
+    q = queue(connection)
+    if at is not None:
+        when = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        return q.enqueue_at(when, func, *args, job_id=job_id, **options)
+    return q.enqueue(func, *args, job_id=job_id, **options)
+
+
+# --- Redis for code that runs in a request or in a job ------------------------------------------
+
+_connections: dict[str, Redis] = {}
+
+
+def connection() -> Redis:
+    """Return Redis for this process: the web app's inside a request, else one for the settings
+    that the process activated (webapp.config.activate)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "redis" in current_app.extensions:
+        return current_app.extensions["redis"]
+    from webapp import config
+
+    url = config.active()["REDIS_URL"]
+    if url not in _connections:
+        _connections[url] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return _connections[url]
+
+
+def drop(connection: Redis, job_id: str) -> None:
+    """Remove a queued or scheduled job (it is gone from Redis afterwards); a started one stays."""
+    try:
+        job = fetch(job_id, connection)
+    except NoSuchJobError:
+        return
+    if job.get_status(refresh=False) != "started":
+        job.delete()
+
+
+# --- Job ids and what each job is queued with ---------------------------------------------------
+
+LEAD = dt.timedelta(seconds=2)  # publish jobs start this early, check the creator, then wait
+PUBLISH_JOB = "jobs.publishing.publish_target"
+STATUS_JOB = "jobs.publishing.check_status"
+WEBHOOK_JOB = "jobs.webhooks.handle_event"
+PING_JOB = "jobs.health.ping"
+EMAIL_JOB = "jobs.notifications.email_notification"
+MEDIA_CHECK_JOB = "jobs.media.check_media"
+MEDIA_CONVERT_JOB = "jobs.media.convert_media"
+MOCKUPS_JOB = "jobs.auditkit.build_mockups"
+MOCKUPS_JOB_ID = "audit-kit-mockups"
+
+
+def publish_job_id(target) -> str:
+    """Return the id of the job that carries a post target forward (one per run)."""
+    return f"publish-{target.id}-{target.attempts}"
+
+
+def status_job_id(target) -> str:
+    """Return the id of the next status check of a post target."""
+    return f"status-{target.id}-{target.checks}"
+
+
+def check_job_id(media) -> str:
+    """Return the deterministic job id of a media's check (its random stored name in it)."""
+    from pathlib import Path
+
+    return f"media-check-{media.id}-{Path(media.stored_name).stem}"
+
+
+def enqueue_publish(connection: Redis, target, when: dt.datetime | None) -> Job:
+    """Queue the publish job of target, starting LEAD before `when` (UTC) or now."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    start = when - LEAD if when is not None and when - LEAD > now else None
+    # A waiting job under this id (ids of deleted targets can come back on SQLite) may carry an
+    # old time: replace it. A started one is left alone, and enqueue() returns it.
+    drop(connection, publish_job_id(target))
+    return enqueue(
+        connection,
+        PUBLISH_JOB,
+        target.id,
+        target.attempts,
+        job_id=publish_job_id(target),
+        at=start,
+        job_timeout=6 * 3600,
+        result_ttl=3600,
+        failure_ttl=7 * 86400,
+    )
+
+
+def enqueue_status_check(connection: Redis, target, when: dt.datetime) -> Job:
+    """Queue a status check of target at `when` (UTC), under its current check number."""
+    return enqueue(
+        connection,
+        STATUS_JOB,
+        target.id,
+        job_id=status_job_id(target),
+        at=when,
+        result_ttl=600,
+        failure_ttl=86400,
+    )
+
+
+def enqueue_webhook(connection: Redis, event_id: int) -> Job:
+    """Queue the handling of a recorded webhook event."""
+    return enqueue(connection, WEBHOOK_JOB, event_id, job_id=f"webhook-{event_id}")
+
+
+def enqueue_ping(connection: Redis) -> Job:
+    """Queue a round trip through a worker and the database (Admin → Queue)."""
+    import time
+
+    return enqueue(connection, PING_JOB, job_id=f"health-ping-{time.time_ns()}", result_ttl=300)
+
+
+def enqueue_email(connection: Redis, notification_id: int) -> Job:
+    """Queue the email of an in-app notification (sent by a worker, never inside a transaction)."""
+    return enqueue(
+        connection,
+        EMAIL_JOB,
+        notification_id,
+        job_id=f"email-{notification_id}",
+        job_timeout=60,
+        result_ttl=600,
+        failure_ttl=7 * 86400,
+    )
+
+
+def _media_timeout(frames_extra: int) -> int:
+    from webapp import ffmpeg
+    from webapp.media.storage import COVER_FRAMES
+
+    return (COVER_FRAMES + frames_extra) * ffmpeg.SECONDS
+
+
+def enqueue_check(connection: Redis, media) -> Job:
+    """Queue the check of a media row (an existing live job for it is reused)."""
+    return enqueue(
+        connection,
+        MEDIA_CHECK_JOB,
+        media.id,
+        job_id=check_job_id(media),
+        job_timeout=_media_timeout(3),
+        result_ttl=600,
+        failure_ttl=7 * 86400,
+    )
+
+
+def enqueue_conversion(connection: Redis, media, copy) -> Job:
+    """Queue the making of a photo's TikTok-ready copy into the copy's row."""
+    from webapp import ffmpeg
+
+    return enqueue(
+        connection,
+        MEDIA_CONVERT_JOB,
+        media.id,
+        copy.id,
+        job_id=f"media-convert-{check_job_id(copy)}",
+        job_timeout=3 * ffmpeg.SECONDS,
+        result_ttl=600,
+        failure_ttl=7 * 86400,
+    )
+
+
+def enqueue_mockups(connection: Redis) -> Job:
+    """Queue the mockup build (one at a time: a running build is reused)."""
+    return enqueue(
+        connection, MOCKUPS_JOB, job_id=MOCKUPS_JOB_ID, job_timeout=900, result_ttl=86400
+    )
