@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 import peewee as pw
+from peewee import Tuple
 
 
 @dataclass
@@ -41,3 +44,114 @@ def paginate(query: pw.ModelSelect, page: str | int | None, per_page: int = 20) 
     total = query.count()
     number = min(number, max(1, -(-total // per_page)))
     return Page(list(query.paginate(number, per_page)), number, per_page, total)
+
+
+# --- Keyset pages: for long lists, where OFFSET and a total count grow with the history ---------
+
+_CURSOR = re.compile(r"(\d{8}T\d{6})(?:\.(\d{6}))?-(\d{1,18})")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in a list ordered by (time, id), newest first: the row at `at`, `id`."""
+
+    at: dt.datetime
+    id: int
+
+    def token(self) -> str:
+        """Return the cursor as it travels in a link, e.g. 20260615T120000-4182."""
+        fraction = f".{self.at.microsecond:06d}" if self.at.microsecond else ""
+        return f"{self.at:%Y%m%dT%H%M%S}{fraction}-{self.id}"
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor | None:
+        """Return the cursor a token names, or None when it isn't one."""
+        match = _CURSOR.fullmatch(token.strip())
+        if not match:
+            return None
+        stamp, fraction, row_id = match.groups()
+        try:
+            at = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%S")
+        except ValueError:
+            return None
+        return cls(at.replace(microsecond=int(fraction or 0)), int(row_id))
+
+
+@dataclass
+class KeysetPage:
+    """One page of a list ordered newest first, with the cursors of its neighbours.
+
+    `newer` / `older` are the cursors for the "Newer" / "Older" links (None: no such page).
+    `notice` says why the first page is shown instead of the one asked for.
+    """
+
+    items: list
+    newer: Cursor | None
+    older: Cursor | None
+    notice: str = ""
+
+    @property
+    def is_first(self) -> bool:
+        """Tell whether this is the newest page."""
+        return self.newer is None
+
+
+BAD_CURSOR = "That page link isn't valid; showing the newest posts."
+GONE_CURSOR = "Nothing is left past that page; showing the newest posts."
+
+
+def keyset_page(
+    query: pw.ModelSelect,
+    at: pw.Field,
+    key: pw.Field,
+    *,
+    older: str | None = None,
+    newer: str | None = None,
+    per_page: int = 20,
+) -> KeysetPage:
+    """Return the page of query (ordered by at, key, newest first) just older than the cursor
+    `older`, or just newer than `newer`, or else the newest page.
+
+    Each page reads per_page + 1 rows from an index on (filters…, at, key) and one more row to
+    learn whether the other direction has any, whatever the depth: no OFFSET and no count.
+    """
+    position = Tuple(at, key)
+    token, going_older = (older, True) if older else (newer, False)
+    if not token:
+        return _newest(query, at, key, position, per_page, "")
+    cursor = Cursor.parse(token)
+    if cursor is None or cursor.id > 2**63 - 1:
+        return _newest(query, at, key, position, per_page, BAD_CURSOR)
+    mark = Tuple(cursor.at, cursor.id)
+    if going_older:
+        rows = list(
+            query.where(position < mark).order_by(at.desc(), key.desc()).limit(per_page + 1)
+        )
+        if not rows:
+            return _newest(query, at, key, position, per_page, GONE_CURSOR)
+        items = rows[:per_page]
+        first = _cursor(items[0], at, key)
+        has_newer = query.where(position > Tuple(first.at, first.id)).exists()
+        return KeysetPage(
+            items,
+            newer=first if has_newer else None,
+            older=_cursor(items[-1], at, key) if len(rows) > per_page else None,
+        )
+    rows = list(query.where(position > mark).order_by(at.asc(), key.asc()).limit(per_page + 1))
+    if len(rows) <= per_page:  # nothing newer than these: that is the newest page, kept full
+        return _newest(query, at, key, position, per_page, "")
+    items = rows[:per_page][::-1]
+    last = _cursor(items[-1], at, key)
+    has_older = query.where(position < Tuple(last.at, last.id)).exists()
+    return KeysetPage(items, newer=_cursor(items[0], at, key), older=last if has_older else None)
+
+
+def _newest(query, at, key, position, per_page: int, notice: str) -> KeysetPage:
+    rows = list(query.order_by(at.desc(), key.desc()).limit(per_page + 1))
+    items = rows[:per_page]
+    older = _cursor(items[-1], at, key) if len(rows) > per_page else None
+    return KeysetPage(items, newer=None, older=older, notice=notice)
+
+
+def _cursor(row, at: pw.Field, key: pw.Field) -> Cursor:
+    return Cursor(getattr(row, at.name), getattr(row, key.name))

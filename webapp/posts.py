@@ -13,7 +13,7 @@ from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import Account, AppSettings, Post, PostEvent, PostTarget
 from webapp.models.posts import FINAL_STATUSES
-from webapp.pagination import paginate
+from webapp.pagination import keyset_page
 from webapp.permissions import require_login
 from webapp.timezones import to_local, to_utc, zone_for
 
@@ -44,7 +44,8 @@ def visible_posts():
 
 @bp.route("/posts/")
 def index():
-    """List posts, filtered by status, newest first."""
+    """List posts, filtered by status, newest first, a page at a time ("Newer" / "Older" links
+    carry the cursor of the page's edge, so a page costs the same at any depth)."""
     chosen = request.args.get("status", "")
     statuses = next((s for value, _label, s in FILTERS if value == chosen), None)
     if chosen and statuses is None:
@@ -52,8 +53,13 @@ def index():
     query = visible_posts()
     if statuses:
         query = query.where(Post.status.in_(statuses))
-    query = query.order_by(Post.created_at.desc(), Post.id.desc())
-    page = paginate(query, request.args.get("page"))
+    page = keyset_page(
+        query,
+        Post.created_at,
+        Post.id,
+        older=request.args.get("older"),
+        newer=request.args.get("newer"),
+    )
     accounts: dict[int, list[str]] = {}
     if page.items:
         rows = (
