@@ -155,3 +155,16 @@ def _newest(query, at, key, position, per_page: int, notice: str) -> KeysetPage:
 
 def _cursor(row, at: pw.Field, key: pw.Field) -> Cursor:
     return Cursor(getattr(row, at.name), getattr(row, key.name))
+
+
+def union_all(queries: list[pw.ModelSelect]) -> pw.ModelSelect:
+    """Return one query reading each query's rows (each with its own ORDER BY and LIMIT), in
+    one round trip: SELECT * FROM (q1) UNION ALL SELECT * FROM (q2) …, which SQLite accepts too."""
+    model = queries[0].model
+    parts = [
+        model.select(pw.SQL("*")).from_(query.alias(f"part{n}")) for n, query in enumerate(queries)
+    ]
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined + part
+    return combined

@@ -5,15 +5,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+import peewee as pw
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from peewee import fn
 from redis.exceptions import RedisError
 
 from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import Account, AppSettings, Post, PostEvent, PostTarget
 from webapp.models.posts import FINAL_STATUSES
-from webapp.pagination import keyset_page
+from webapp.pagination import keyset_page, union_all
 from webapp.permissions import require_login
 from webapp.timezones import to_local, to_utc, zone_for
 
@@ -215,32 +217,17 @@ def calendar_view():
     if view == "month":
         first = anchor.replace(day=1)
         weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        start, end = weeks[0][0], weeks[-1][-1] + dt.timedelta(days=1)
         prev_date = (first - dt.timedelta(days=1)).replace(day=1)
         next_date = (first + dt.timedelta(days=32)).replace(day=1)
         title = first.strftime("%B %Y")
     else:
         start = anchor - dt.timedelta(days=anchor.weekday())
         weeks = [[start + dt.timedelta(days=i) for i in range(7)]]
-        end = start + dt.timedelta(days=7)
         prev_date, next_date = start - dt.timedelta(days=7), start + dt.timedelta(days=7)
         title = f"Week of {start.strftime('%d %B %Y')}"
-    lo = to_utc(dt.datetime.combine(start, dt.time()), zone)
-    hi = to_utc(dt.datetime.combine(end, dt.time()), zone)
-    posts = (
-        visible_posts()
-        .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
-        .where(
-            Post.status.in_(CALENDAR_STATUSES)
-            & (Post.scheduled_at >= lo)
-            & (Post.scheduled_at < hi)
-        )
-    )
-    by_day: dict[dt.date, list] = {}
-    # Plain rows, not model instances: a busy month holds thousands of posts.
-    for post in posts.order_by(Post.scheduled_at).namedtuples():
-        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
-        by_day.setdefault(local.date(), []).append((local, post))
+    per_day = MONTH_EVENTS_PER_DAY if view == "month" else WEEK_EVENTS_PER_DAY
+    days = [day for week in weeks for day in week]
+    by_day, more = _calendar_days(days, zone, per_day)
     return render_template(
         "posts/calendar.html",
         view=view,
@@ -249,10 +236,55 @@ def calendar_view():
         today=today,
         title=title,
         by_day=by_day,
-        per_day=MONTH_EVENTS_PER_DAY if view == "month" else WEEK_EVENTS_PER_DAY,
+        more=more,
         detail_prefix=url_for("posts.detail", post_id=0)[:-1],
         zone=zone,
         prev_url=url_for("posts.calendar_view", view=view, date=prev_date.isoformat()),
         next_url=url_for("posts.calendar_view", view=view, date=next_date.isoformat()),
         today_url=url_for("posts.calendar_view", view=view),
     )
+
+
+def _calendar_days(
+    days: list[dt.date], zone, per_day: int
+) -> tuple[dict[dt.date, list], dict[dt.date, int]]:
+    """Return, for each local day, its first per_day posts (by time) and how many more it has.
+
+    Each day is a range on scheduled_at (its local midnight to the next, in UTC) read from an
+    index on (scheduled_at, status), or (author, scheduled_at, status) for an author: one query
+    for the rows, at most per_day + 1 per day, and one counting only the days that overflow.
+    A month costs the same whether it holds forty posts or forty thousand.
+    """
+    edges = [to_utc(dt.datetime.combine(day, dt.time()), zone) for day in days]
+    edges.append(to_utc(dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time()), zone))
+    ranges = list(zip(days, edges, edges[1:], strict=False))
+
+    def in_day(lo: dt.datetime, hi: dt.datetime) -> pw.ModelSelect:
+        return visible_posts().where(
+            Post.status.in_(CALENDAR_STATUSES)
+            & (Post.scheduled_at >= lo)
+            & (Post.scheduled_at < hi)
+        )
+
+    firsts = [
+        in_day(lo, hi)
+        .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
+        .order_by(Post.scheduled_at, Post.id)
+        .limit(per_day + 1)
+        for _day, lo, hi in ranges
+    ]
+    by_day: dict[dt.date, list] = {}
+    # Plain rows, not model instances; the day is recomputed from the time in the user's zone.
+    for post in union_all(firsts).namedtuples():
+        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
+        by_day.setdefault(local.date(), []).append((local, post))
+    more: dict[dt.date, int] = {}
+    full = [(day, lo, hi) for day, lo, hi in ranges if len(by_day.get(day, ())) > per_day]
+    if full:
+        counts = pw.Select(
+            columns=[in_day(lo, hi).select(fn.COUNT(Post.id)) for _day, lo, hi in full]
+        ).bind(Post._meta.database)
+        for (day, _lo, _hi), total in zip(full, counts.tuples().get(), strict=True):
+            more[day] = total - per_day
+            by_day[day] = by_day[day][:per_day]
+    return by_day, more
