@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import peewee as pw
@@ -157,14 +158,55 @@ def _cursor(row, at: pw.Field, key: pw.Field) -> Cursor:
     return Cursor(getattr(row, at.name), getattr(row, key.name))
 
 
-def union_all(queries: list[pw.ModelSelect]) -> pw.ModelSelect:
-    """Return one query reading each query's rows (each with its own ORDER BY and LIMIT), in
-    one round trip: SELECT * FROM (q1) UNION ALL SELECT * FROM (q2) …, which SQLite accepts too."""
-    model = queries[0].model
-    parts = [
-        model.select(pw.SQL("*")).from_(query.alias(f"part{n}")) for n, query in enumerate(queries)
+# --- The same small query over many ranges (the Calendar's days) -----------------------------
+
+
+def _over_ranges(
+    query_for: Callable[[object, object], pw.Select], ranges: list[tuple[object, object]]
+) -> tuple[str, list]:
+    """Return the SQL of query_for(lo, hi) and the parameters of every range, in order.
+
+    query_for runs once, with stand-ins for the bounds; its parameters are then repeated with
+    each range's bounds in their places. (Building dozens of alike peewee queries costs more
+    than the database takes to answer them.)"""
+    lo, hi = object(), object()
+    sql, params = query_for(lo, hi).sql()
+    if not any(p is lo for p in params) or not any(p is hi for p in params):
+        raise ValueError("query_for must use both bounds as parameters")
+    filled = []
+    for low, high in ranges:
+        filled += [low if p is lo else high if p is hi else p for p in params]
+    return sql, filled
+
+
+def rows_per_range(
+    query_for: Callable[[object, object], pw.Select], ranges: list[tuple[object, object]]
+) -> list[tuple]:
+    """Return the rows of query_for(lo, hi) (each with its own ORDER BY and LIMIT) for every
+    range, in one round trip: SELECT * FROM (q) AS r0 UNION ALL SELECT * FROM (q) AS r1 …, which
+    SQLite accepts too. Values are converted as the query's fields convert them."""
+    if not ranges:
+        return []
+    sql, params = _over_ranges(query_for, ranges)
+    parts = (f"SELECT * FROM ({sql}) AS r{n}" for n in range(len(ranges)))  # noqa: S608 - peewee SQL
+    union = " UNION ALL ".join(parts)
+    query = query_for(None, None)
+    convert = [getattr(column, "python_value", None) for column in query._returning]
+    cursor = query.model._meta.database.execute_sql(union, params)
+    return [
+        tuple(v if f is None or v is None else f(v) for f, v in zip(convert, row, strict=True))
+        for row in cursor.fetchall()
     ]
-    combined = parts[0]
-    for part in parts[1:]:
-        combined = combined + part
-    return combined
+
+
+def value_per_range(
+    query_for: Callable[[object, object], pw.Select], ranges: list[tuple[object, object]]
+) -> list:
+    """Return the single value of query_for(lo, hi) (e.g. a count) for every range, in one
+    round trip: SELECT (q), (q), …"""
+    if not ranges:
+        return []
+    sql, params = _over_ranges(query_for, ranges)
+    select = "SELECT " + ", ".join([f"({sql})"] * len(ranges))
+    database = query_for(None, None).model._meta.database
+    return list(database.execute_sql(select, params).fetchone())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import namedtuple
 
 import peewee as pw
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import Account, AppSettings, Post, PostEvent, PostTarget
 from webapp.models.posts import FINAL_STATUSES
-from webapp.pagination import keyset_page, union_all
+from webapp.pagination import keyset_page, rows_per_range, value_per_range
 from webapp.permissions import require_login
 from webapp.timezones import to_local, to_utc, zone_for
 
@@ -194,6 +195,7 @@ CALENDAR_STATUSES = [
     "failed",
     "unconfirmed",
 ]
+CalendarPost = namedtuple("CalendarPost", "id caption status scheduled_at")
 MONTH_EVENTS_PER_DAY = 4  # a month cell shows this many; "+N more" opens the week
 WEEK_EVENTS_PER_DAY = 60  # beyond that a day is unreadable; "+N more" opens the Posts list
 
@@ -266,25 +268,27 @@ def _calendar_days(
             & (Post.scheduled_at < hi)
         )
 
-    firsts = [
-        in_day(lo, hi)
-        .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
-        .order_by(Post.scheduled_at, Post.id)
-        .limit(per_day + 1)
-        for _day, lo, hi in ranges
-    ]
+    def firsts(lo, hi) -> pw.ModelSelect:
+        return (
+            in_day(lo, hi)
+            .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
+            .order_by(Post.scheduled_at, Post.id)
+            .limit(per_day + 1)
+        )
+
     by_day: dict[dt.date, list] = {}
     # Plain rows, not model instances; the day is recomputed from the time in the user's zone.
-    for post in union_all(firsts).namedtuples():
+    for row in rows_per_range(firsts, [(lo, hi) for _day, lo, hi in ranges]):
+        post = CalendarPost(*row)
         local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
         by_day.setdefault(local.date(), []).append((local, post))
     more: dict[dt.date, int] = {}
     full = [(day, lo, hi) for day, lo, hi in ranges if len(by_day.get(day, ())) > per_day]
-    if full:
-        counts = pw.Select(
-            columns=[in_day(lo, hi).select(fn.COUNT(Post.id)) for _day, lo, hi in full]
-        ).bind(Post._meta.database)
-        for (day, _lo, _hi), total in zip(full, counts.tuples().get(), strict=True):
-            more[day] = total - per_day
-            by_day[day] = by_day[day][:per_day]
+    counts = value_per_range(
+        lambda lo, hi: in_day(lo, hi).select(fn.COUNT(pw.SQL("*"))),
+        [(lo, hi) for _day, lo, hi in full],
+    )
+    for (day, _lo, _hi), total in zip(full, counts, strict=True):
+        more[day] = total - per_day
+        by_day[day] = by_day[day][:per_day]
     return by_day, more
