@@ -132,7 +132,9 @@ def keyset_page(
             return _newest(query, at, key, position, per_page, GONE_CURSOR)
         items = rows[:per_page]
         first = _cursor(items[0], at, key)
-        has_newer = query.where(position > Tuple(first.at, first.id)).exists()
+        has_newer = _any(
+            query.where(position > Tuple(first.at, first.id)), key, at.asc(), key.asc()
+        )
         return KeysetPage(
             items,
             newer=first if has_newer else None,
@@ -143,7 +145,7 @@ def keyset_page(
         return _newest(query, at, key, position, per_page, "")
     items = rows[:per_page][::-1]
     last = _cursor(items[-1], at, key)
-    has_older = query.where(position < Tuple(last.at, last.id)).exists()
+    has_older = _any(query.where(position < Tuple(last.at, last.id)), key, at.desc(), key.desc())
     return KeysetPage(items, newer=_cursor(items[0], at, key), older=last if has_older else None)
 
 
@@ -152,6 +154,12 @@ def _newest(query, at, key, position, per_page: int, notice: str) -> KeysetPage:
     items = rows[:per_page]
     older = _cursor(items[-1], at, key) if len(rows) > per_page else None
     return KeysetPage(items, newer=None, older=older, notice=notice)
+
+
+def _any(query: pw.ModelSelect, key: pw.Field, *order) -> bool:
+    """Tell whether query has a row, reading the first in index order (a bare EXISTS may scan
+    the table, whose rows lie in the order they were written: the newest all at its end)."""
+    return query.select(key).order_by(*order).limit(1).scalar() is not None
 
 
 def _cursor(row, at: pw.Field, key: pw.Field) -> Cursor:
