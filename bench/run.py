@@ -179,6 +179,12 @@ def main() -> int:
             f"{p95 / rp95:>9.1f} {'≤15 ' + verdict:>10}"
         )
     print()
+    from bench import scale
+
+    for line in scale.run(REDIS_URL):
+        print(line)
+    r.flushdb()
+    print()
     print("Publishing (sandbox over HTTP, `python -m jobs.worker` with the default workers)")
     print("-" * 80)
     from bench import publishing

@@ -41,6 +41,7 @@ ALL_MIGRATIONS = [
     "0004_audit_kit",
     "0005_public_pages",
     "0006_session_token",
+    "0007_post_history_indexes",
 ]
 
 

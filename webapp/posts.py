@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections import namedtuple
 
+import peewee as pw
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from peewee import fn
 from redis.exceptions import RedisError
 
 from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import Account, AppSettings, Post, PostEvent, PostTarget
-from webapp.pagination import paginate
+from webapp.pagination import keyset_page, rows_per_range, value_per_range
 from webapp.permissions import require_login
 from webapp.timezones import to_local, to_utc, zone_for
 
@@ -43,7 +46,8 @@ def visible_posts():
 
 @bp.route("/posts/")
 def index():
-    """List posts, filtered by status, newest first."""
+    """List posts, filtered by status, newest first, a page at a time ("Newer" / "Older" links
+    carry the cursor of the page's edge, so a page costs the same at any depth)."""
     chosen = request.args.get("status", "")
     statuses = next((s for value, _label, s in FILTERS if value == chosen), None)
     if chosen and statuses is None:
@@ -51,8 +55,13 @@ def index():
     query = visible_posts()
     if statuses:
         query = query.where(Post.status.in_(statuses))
-    query = query.order_by(Post.created_at.desc(), Post.id.desc())
-    page = paginate(query, request.args.get("page"))
+    page = keyset_page(
+        query,
+        Post.created_at,
+        Post.id,
+        older=request.args.get("older"),
+        newer=request.args.get("newer"),
+    )
     accounts: dict[int, list[str]] = {}
     if page.items:
         rows = (
@@ -179,6 +188,7 @@ CALENDAR_STATUSES = [
     "failed",
     "unconfirmed",
 ]
+CalendarPost = namedtuple("CalendarPost", "id caption status scheduled_at")
 MONTH_EVENTS_PER_DAY = 4  # a month cell shows this many; "+N more" opens the week
 WEEK_EVENTS_PER_DAY = 60  # beyond that a day is unreadable; "+N more" opens the Posts list
 
@@ -202,32 +212,17 @@ def calendar_view():
     if view == "month":
         first = anchor.replace(day=1)
         weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        start, end = weeks[0][0], weeks[-1][-1] + dt.timedelta(days=1)
         prev_date = (first - dt.timedelta(days=1)).replace(day=1)
         next_date = (first + dt.timedelta(days=32)).replace(day=1)
         title = first.strftime("%B %Y")
     else:
         start = anchor - dt.timedelta(days=anchor.weekday())
         weeks = [[start + dt.timedelta(days=i) for i in range(7)]]
-        end = start + dt.timedelta(days=7)
         prev_date, next_date = start - dt.timedelta(days=7), start + dt.timedelta(days=7)
         title = f"Week of {start.strftime('%d %B %Y')}"
-    lo = to_utc(dt.datetime.combine(start, dt.time()), zone)
-    hi = to_utc(dt.datetime.combine(end, dt.time()), zone)
-    posts = (
-        visible_posts()
-        .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
-        .where(
-            Post.status.in_(CALENDAR_STATUSES)
-            & (Post.scheduled_at >= lo)
-            & (Post.scheduled_at < hi)
-        )
-    )
-    by_day: dict[dt.date, list] = {}
-    # Plain rows, not model instances: a busy month holds thousands of posts.
-    for post in posts.order_by(Post.scheduled_at).namedtuples():
-        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
-        by_day.setdefault(local.date(), []).append((local, post))
+    per_day = MONTH_EVENTS_PER_DAY if view == "month" else WEEK_EVENTS_PER_DAY
+    days = [day for week in weeks for day in week]
+    by_day, more = _calendar_days(days, zone, per_day)
     return render_template(
         "posts/calendar.html",
         view=view,
@@ -236,10 +231,57 @@ def calendar_view():
         today=today,
         title=title,
         by_day=by_day,
-        per_day=MONTH_EVENTS_PER_DAY if view == "month" else WEEK_EVENTS_PER_DAY,
+        more=more,
         detail_prefix=url_for("posts.detail", post_id=0)[:-1],
         zone=zone,
         prev_url=url_for("posts.calendar_view", view=view, date=prev_date.isoformat()),
         next_url=url_for("posts.calendar_view", view=view, date=next_date.isoformat()),
         today_url=url_for("posts.calendar_view", view=view),
     )
+
+
+def _calendar_days(
+    days: list[dt.date], zone, per_day: int
+) -> tuple[dict[dt.date, list], dict[dt.date, int]]:
+    """Return, for each local day, its first per_day posts (by time) and how many more it has.
+
+    Each day is a range on scheduled_at (its local midnight to the next, in UTC) read from an
+    index on (scheduled_at, status), or (author, scheduled_at, status) for an author: one query
+    for the rows, at most per_day + 1 per day, and one counting only the days that overflow.
+    A month costs the same whether it holds forty posts or forty thousand.
+    """
+    edges = [to_utc(dt.datetime.combine(day, dt.time()), zone) for day in days]
+    edges.append(to_utc(dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time()), zone))
+    ranges = list(zip(days, edges, edges[1:], strict=False))
+
+    def in_day(lo: dt.datetime, hi: dt.datetime) -> pw.ModelSelect:
+        return visible_posts().where(
+            Post.status.in_(CALENDAR_STATUSES)
+            & (Post.scheduled_at >= lo)
+            & (Post.scheduled_at < hi)
+        )
+
+    def firsts(lo, hi) -> pw.ModelSelect:
+        return (
+            in_day(lo, hi)
+            .select(Post.id, Post.caption, Post.status, Post.scheduled_at)
+            .order_by(Post.scheduled_at, Post.id)
+            .limit(per_day + 1)
+        )
+
+    by_day: dict[dt.date, list] = {}
+    # Plain rows, not model instances; the day is recomputed from the time in the user's zone.
+    for row in rows_per_range(firsts, [(lo, hi) for _day, lo, hi in ranges]):
+        post = CalendarPost(*row)
+        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
+        by_day.setdefault(local.date(), []).append((local, post))
+    more: dict[dt.date, int] = {}
+    full = [(day, lo, hi) for day, lo, hi in ranges if len(by_day.get(day, ())) > per_day]
+    counts = value_per_range(
+        lambda lo, hi: in_day(lo, hi).select(fn.COUNT(pw.SQL("*"))),
+        [(lo, hi) for _day, lo, hi in full],
+    )
+    for (day, _lo, _hi), total in zip(full, counts, strict=True):
+        more[day] = total - per_day
+        by_day[day] = by_day[day][:per_day]
+    return by_day, more

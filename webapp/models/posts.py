@@ -30,7 +30,18 @@ class Post(TimestampedModel):
     consent_at = pw.DateTimeField(null=True)  # when the user clicked Post now / Schedule
 
     class Meta:
-        indexes = ((("status", "scheduled_at"), False), (("created_at",), False))
+        indexes = (
+            (("status", "scheduled_at"), False),
+            # The Posts list (keyset pages), the Calendar and the Dashboard: migration 0007.
+            (("created_at", "id"), False),
+            (("status", "created_at", "id"), False),
+            (("author", "created_at", "id"), False),
+            (("author", "status", "created_at", "id"), False),
+            (("scheduled_at", "status"), False),
+            (("author", "scheduled_at", "status"), False),
+            (("author", "status", "scheduled_at"), False),
+            (("author", "status", "updated_at"), False),
+        )
 
     @property
     def status_label(self) -> str:
