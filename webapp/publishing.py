@@ -32,7 +32,7 @@ from webapp.tiktok.composer import PROCESSING_NOTICE
 
 log = logging.getLogger(__name__)
 
-LEAD = dt.timedelta(seconds=2)  # jobs start this early, check the creator, then wait for the minute
+LEAD = dt.timedelta(seconds=10)  # jobs start this early, check the creator, then wait for the minute
 UNCONFIRMED_AFTER = dt.timedelta(hours=1)
 PUBLIC_LINK = "{base}/@{username}/video/{post_id}"
 PROFILE_LINK = "{base}/@{username}"
