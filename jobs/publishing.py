@@ -250,7 +250,9 @@ class _Run:
             if outcome:
                 return outcome
             target = self.target()
-        if target.phase == "uploading" and self.stage == "publish":
+        if target.phase == "uploading" and self.stage == "publish" and jobs.current_job():
+            # On a worker the bytes go to the upload queue's threads; called directly (a
+            # script, a test) the run carries on here.
             return self.hand_over_upload(target)
         if target.phase == "uploading":
             outcome = self.upload(target)
