@@ -115,12 +115,33 @@ def publish_target(target_id: int, run: int | None = None) -> str:
     """Carry one post target as far as it can go now; return what happened.
 
     `run` is the target's run number (attempts) when the job was queued; a job from an older
-    run, left behind by a crash or a flush, finds the number moved on and does nothing.
+    run, left behind by a crash or a flush, finds the number moved on and does nothing. This job
+    checks, waits for the due second and inits; the upload goes to `upload_target` on the upload
+    queue, so the workers' init threads are never taken by a transfer.
     """
+    return _carry(target_id, run, stage="publish")
+
+
+def upload_target(target_id: int, run: int, fresh: int = 0) -> str:
+    """The upload stage of run `run` (queued by its publish job once TikTok gave an upload URL).
+
+    `fresh` is 1 when that run sent the init itself, so TikTok holds no byte yet; otherwise the
+    upload resumes from the progress TikTok reports.
+    """
+    return _carry(target_id, run, stage="upload", fresh=bool(fresh))
+
+
+def upload_job_id(target_id: int, run: int) -> str:
+    """Return the id of the upload job of one run of a target."""
+    return f"upload-{target_id}-{run}"
+
+
+def _carry(target_id: int, run: int | None, *, stage: str, fresh: bool = False) -> str:
     settings = context.settings()
     redis = _redis(settings)
     lock = target_lock(redis, target_id)
-    if not lock.acquire(blocking=False):
+    # The upload job may start while its publish job is still letting go of the lock.
+    if not lock.acquire(blocking=stage == "upload", blocking_timeout=10):
         return "another run holds this target"
     try:
         with connected():
@@ -130,7 +151,9 @@ def publish_target(target_id: int, run: int | None = None) -> str:
             if run is not None and target.attempts != run:
                 return f"superseded (run {run}, the target is at run {target.attempts})"
             with _Heartbeat(lock, target_id, target.attempts) as heartbeat:
-                return _Run(target_id, settings, redis, target.attempts, heartbeat).go()
+                job = _Run(target_id, settings, redis, target.attempts, heartbeat, stage=stage)
+                job.claimed_init = fresh
+                return job.go()
     finally:
         with contextlib.suppress(LockError):
             lock.release()
@@ -139,8 +162,17 @@ def publish_target(target_id: int, run: int | None = None) -> str:
 class _Run:
     """One run of the publish job for one target."""
 
-    def __init__(self, target_id: int, settings: dict, redis: Redis, run: int, heartbeat):
+    def __init__(
+        self,
+        target_id: int,
+        settings: dict,
+        redis: Redis,
+        run: int,
+        heartbeat,
+        stage: str = "publish",
+    ):
         self.target_id = target_id
+        self.stage = stage  # "publish": check, wait, init; "upload": the bytes and after
         self.run = run
         self.heartbeat = heartbeat
         self.settings = settings
@@ -182,6 +214,8 @@ class _Run:
             target = self.target()
         if target.status != "publishing":
             return f"nothing to do ({target.status})"
+        if self.stage == "upload" and target.phase != "uploading":
+            return f"nothing to upload ({target.phase})"
         if target.phase in ("", "checking"):
             outcome = self.check_and_wait(target)
             if outcome:
@@ -192,6 +226,10 @@ class _Run:
             if outcome:
                 return outcome
             target = self.target()
+        if target.phase == "uploading" and self.stage == "publish" and jobs.current_job():
+            # On a worker the bytes go to the upload queue's threads; called directly (a
+            # script, a test) the run carries on here.
+            return self.hand_over_upload(target)
         if target.phase == "uploading":
             outcome = self.upload(target)
             if outcome:
@@ -201,6 +239,22 @@ class _Run:
             schedule_status_check(self.redis, target, delay=STATUS_DELAYS[0])
             return "processing on TikTok"
         return f"stopped at {target.phase}"
+
+    def hand_over_upload(self, target: PostTarget) -> str:
+        """Queue this run's upload on the upload queue; this job (an init thread) ends here."""
+        jobs.enqueue(
+            self.redis,
+            upload_target,
+            target.id,
+            self.run,
+            int(self.claimed_init),
+            job_id=upload_job_id(target.id, self.run),
+            queue_name=jobs.UPLOAD_QUEUE,
+            job_timeout=6 * 3600,
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+        )
+        return "upload queued"
 
     def check_and_wait(self, target: PostTarget) -> str:
         """Run the composer's decision on fresh creator_info; wait for the minute; claim init."""
@@ -242,7 +296,11 @@ class _Run:
         if due is not None:
             wait = (due - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()
             if wait > 0:
+                # No database connection is held while waiting (a thread per due post).
+                if wait > 1:
+                    db.close()
                 _sleep(wait)
+                db.connect(reuse_if_open=True)
         source = self.source(post)
         if source is None:
             pub.set_needs_attention(
@@ -617,6 +675,9 @@ def reconcile() -> dict:
                 continue
             state = _job_alive(redis, pub.publish_job_id(target))
             if state in ("queued", "scheduled", "deferred"):
+                continue
+            # An upload waiting for a thread of the upload queue: its run is alive.
+            if _job_alive(redis, upload_job_id(target.id, target.attempts)) == "queued":
                 continue
             pub.requeue(redis, target, new_run=True)
             done["resumed"] += 1

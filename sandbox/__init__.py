@@ -36,6 +36,11 @@ DEFAULTS = {
     "DAILY_DIRECT_POSTS": 15,
     "DAILY_PENDING_DRAFTS": 5,
     "STATE_FILE": "",
+    # The network profile (sandbox.network): round trip per API request, its random extra, and
+    # the uplink every upload shares (0: off).
+    "LATENCY_MS": 0.0,
+    "JITTER_MS": 0.0,
+    "UPLINK_MBPS": 0.0,
 }
 
 _BOOLS = {"UNAUDITED", "STRICT"}
@@ -52,7 +57,7 @@ _INTS = {
     "DAILY_DIRECT_POSTS",
     "DAILY_PENDING_DRAFTS",
 }
-_FLOATS = {"PROCESSING_SECONDS", "MODERATION_SECONDS"}
+_FLOATS = {"PROCESSING_SECONDS", "MODERATION_SECONDS", "LATENCY_MS", "JITTER_MS", "UPLINK_MBPS"}
 
 
 def _coerce(key, value):
@@ -87,10 +92,11 @@ def create_app(config: dict | None = None) -> Flask:
         extra_creators=settings["EXTRA_CREATORS"], path=settings["STATE_FILE"] or None
     )
 
-    from sandbox import control, oauth, posting, upload, webhooks
+    from sandbox import control, network, oauth, posting, upload, webhooks
 
     webhooks.init_app(app)
     control.init_app(app)
     for module in (oauth, posting, upload, control):
         app.register_blueprint(module.bp)
+    app.wsgi_app = network.wrap(app.wsgi_app, settings)
     return app

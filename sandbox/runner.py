@@ -29,8 +29,23 @@ def free_port() -> int:
 class SandboxProcess:
     """A sandbox server in a subprocess on 127.0.0.1; `.url` is its base URL."""
 
-    def __init__(self, env: dict | None = None, port: int | None = None, state_file=None):
+    def __init__(
+        self,
+        env: dict | None = None,
+        port: int | None = None,
+        state_file=None,
+        *,
+        latency_ms: float = 0,
+        jitter_ms: float = 0,
+        uplink_mbps: float = 0,
+    ):
         self.env = {k: str(v) for k, v in (env or {}).items()}
+        # The network profile (sandbox.network): given, it goes on the command line.
+        self.network = {
+            "--latency-ms": latency_ms,
+            "--jitter-ms": jitter_ms,
+            "--uplink-mbps": uplink_mbps,
+        }
         self.port = port or free_port()
         self.state_file = state_file
         self.url = f"http://127.0.0.1:{self.port}"
@@ -41,6 +56,9 @@ class SandboxProcess:
         command = [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.state_file:
             command += ["--state-file", str(self.state_file)]
+        for flag, value in self.network.items():
+            if value:
+                command += [flag, str(value)]
         # The log goes to a file, never a pipe: an unread pipe fills up (64 KB of request
         # lines) and then blocks the server in the middle of a request.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()

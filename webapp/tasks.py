@@ -26,6 +26,9 @@ from rq.serializers import JSONSerializer
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "cadence"
+# The upload stage of a publish (see jobs.publishing): its own queue, so the workers run its jobs
+# on their own threads and an init never waits behind an upload.
+UPLOAD_QUEUE = "cadence-upload"
 SERIALIZER = JSONSerializer
 
 # The RQ options enqueue() passes on; anything else would reach the job function as a keyword.
@@ -37,9 +40,9 @@ def queue(connection: Redis) -> Queue:
     return Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)
 
 
-def new_worker(connection: Redis) -> Worker:
-    """Return an RQ worker for Cadence's queue (not named worker: jobs.worker is the module)."""
-    return Worker([QUEUE_NAME], connection=connection, serializer=SERIALIZER)
+def new_worker(connection: Redis, worker_class: type[Worker] = Worker) -> Worker:
+    """Return an RQ worker for Cadence's queues (not named worker: jobs.worker is the module)."""
+    return worker_class([QUEUE_NAME, UPLOAD_QUEUE], connection=connection, serializer=SERIALIZER)
 
 
 def all_workers(connection: Redis) -> list[Worker]:
@@ -91,6 +94,7 @@ def enqueue(
     *args: int | str,
     job_id: str,
     at: dt.datetime | None = None,
+    queue_name: str = QUEUE_NAME,
     **options,
 ) -> Job:
     """Queue func(*args) under job_id, now or at a UTC time; an existing live job is reused.
@@ -124,7 +128,7 @@ def enqueue(
         "deferred",
     }:
         return existing
-    q = queue(connection)
+    q = Queue(queue_name, connection=connection, serializer=SERIALIZER)
     if at is not None:
         when = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
         return q.enqueue_at(when, func, *args, job_id=job_id, **options)
@@ -163,7 +167,7 @@ def drop(connection: Redis, job_id: str) -> None:
 
 # --- Job ids and what each job is queued with ---------------------------------------------------
 
-LEAD = dt.timedelta(seconds=2)  # publish jobs start this early, check the creator, then wait
+LEAD = dt.timedelta(seconds=10)  # publish jobs start this early, check the creator, then wait
 PUBLISH_JOB = "jobs.publishing.publish_target"
 STATUS_JOB = "jobs.publishing.check_status"
 WEBHOOK_JOB = "jobs.webhooks.handle_event"
