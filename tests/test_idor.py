@@ -92,7 +92,7 @@ EXEMPT = {
     # (the signature is tested in test_publishing).
     "pull.serve": "signed capability URL",
 }
-# Documented exception: admins may open every post (webapp.posts.visible_posts), so they can
+# Documented exception: admins may open every post (webapp.posts.history.visible_posts), so they can
 # follow and cancel what members publish. Everything else stays with its owner, admins included.
 ADMIN_SEES_EVERY_POST = {"posts.detail", "posts.status", "posts.cancel", "posts.retry"}
 

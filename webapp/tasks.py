@@ -13,15 +13,24 @@ the only place that builds RQ objects; everything else asks it.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import functools
+import json
 import logging
+import re
+import threading
+import time
 from collections.abc import Callable
 
 from redis import Redis
 from rq import Queue, Worker
-from rq.exceptions import DeserializationError, NoSuchJobError
+from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
 from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import SimpleWorker, WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +49,9 @@ def queue(connection: Redis) -> Queue:
     return Queue(QUEUE_NAME, connection=connection, serializer=SERIALIZER)
 
 
-def new_worker(connection: Redis, worker_class: type[Worker] = Worker) -> Worker:
+def new_worker(connection: Redis, worker_class: type[Worker] | None = None) -> Worker:
     """Return an RQ worker for Cadence's queues (not named worker: jobs.worker is the module)."""
+    worker_class = worker_class or ThreadedWorker
     return worker_class([QUEUE_NAME, UPLOAD_QUEUE], connection=connection, serializer=SERIALIZER)
 
 
@@ -295,3 +305,196 @@ def enqueue_mockups(connection: Redis) -> Job:
     return enqueue(
         connection, MOCKUPS_JOB, job_id=MOCKUPS_JOB_ID, job_timeout=900, result_ttl=86400
     )
+
+
+# --- Admin Console → Queue: the workers, the waiting work, and a round trip --------------------
+
+# A ping nobody picks up within this many seconds means no worker is listening.
+PING_PATIENCE = 10
+PING_ID = re.compile(r"health-ping-[0-9]+")
+UNREADABLE_ANSWER = {
+    "users": None,
+    "note": "Its result in Redis isn't JSON, so Cadence didn't read it (it never unpickles).",
+}
+
+
+def _ping_answer(job) -> dict:
+    """Read a finished ping's result as JSON only: the user count, or a note saying why not."""
+    try:
+        value = job.return_value()
+    except ValueError:  # not UTF-8 / base64 / JSON: a pickle from an old version, or planted
+        return UNREADABLE_ANSWER
+    if isinstance(value, dict) and type(value.get("users")) is int:
+        return {"users": value["users"], "note": ""}
+    return {"users": None, "note": f"It answered {json.dumps(value)[:200]}, not a user count."}
+
+
+def ping_state(job_id: str, connection: Redis) -> dict | None:
+    """Return the widget's context for a ping job: waiting, answered, failed or nobody; None
+    when there is no such ping."""
+    if not PING_ID.fullmatch(job_id):
+        return None  # also what rq refuses as an id (it raises on characters it doesn't allow)
+    try:
+        job = fetch(job_id, connection)
+    except NoSuchJobError:
+        return None
+    except ValueError:  # a job hash RQ itself can't parse (a status or date it doesn't know)
+        return {"job_id": job_id, "state": "unreadable", "waited": 0, **UNREADABLE_ANSWER}
+    waited = int(time.time() - job.enqueued_at.timestamp()) if job.enqueued_at else 0
+    status = job.get_status(refresh=True)
+    if status == "finished":
+        state = "answered"
+    elif status == "failed":
+        state = "failed"
+    elif status == "queued" and waited >= PING_PATIENCE:
+        state = "nobody"
+    else:
+        state = "waiting"
+    found = {"job_id": job.id, "state": state, "waited": waited, "users": None, "note": ""}
+    return {**found, **_ping_answer(job)} if state == "answered" else found
+
+
+def overview(connection: Redis) -> dict:
+    """Return the registered workers and how many jobs wait, are scheduled or failed."""
+    q = queue(connection)
+    return {
+        "workers": all_workers(connection),
+        "queued": q.count,
+        "scheduled": ScheduledJobRegistry(queue=q).count,
+        "failed": FailedJobRegistry(queue=q).count,
+    }
+
+
+# --- the workers: jobs on threads, in two lanes (see jobs.worker) ----------------------------
+
+
+INIT_THREADS = 128  # per process: every post due in the same few seconds waits on its own
+UPLOAD_THREADS = 4  # per process: a few uploads each keep the link busy between chunk replies
+
+
+@functools.cache
+def libc():
+    """Return glibc (None elsewhere), for tuning the workers' memory."""
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return None
+
+
+def _trim() -> None:
+    """Give the memory a finished job freed back to the system."""
+    c = libc()
+    if c is not None:
+        c.malloc_trim(0)
+
+
+class ThreadedWorker(SimpleWorker):
+    """An RQ worker that runs each job on a thread of its queue's lane, in this process.
+
+    RQ keeps one `execution` per worker; here it is per thread. Job timeouts use RQ's timer
+    (signals only reach the main thread). SIGTERM stops taking jobs (within a second) and waits
+    for the running ones, as RQ's own warm shutdown does; a second SIGTERM ends the process.
+    """
+
+    death_penalty_class = TimerDeathPenalty
+    lanes = {QUEUE_NAME: INIT_THREADS, UPLOAD_QUEUE: UPLOAD_THREADS}
+
+    @property
+    def execution(self):
+        return getattr(self.__dict__.setdefault("_local", threading.local()), "execution", None)
+
+    @execution.setter
+    def execution(self, value) -> None:
+        self.__dict__.setdefault("_local", threading.local()).execution = value
+
+    def _lanes(self):
+        if "_free" not in self.__dict__:
+            self._free = {queue.name: self.lanes.get(queue.name, 1) for queue in self.queues}
+            self._running = 0
+            self._changed = threading.Condition()
+        return self._free
+
+    def _shutdown(self):
+        # Stop dequeuing at the next turn of the loop; running jobs finish (see work()).
+        self._stop_requested = True
+        self.set_shutdown_requested_date()
+        if self.scheduler:
+            self.stop_scheduler()
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False) -> None:
+        # With two queues RQ leaves the id in the intermediate list for maintenance; drop it now.
+        super().prepare_job_execution(job, True)
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """Return the next job of a lane with a free thread, or None to stop (burst done)."""
+        free = self._lanes()
+        while not self._stop_requested:
+            self.heartbeat()
+            with self._changed:
+                open_queues = [queue for queue in self.queues if free[queue.name] > 0]
+                if not open_queues:
+                    self._changed.wait(1)
+                    continue
+            if timeout is None:  # burst: take what is there, never block
+                result = self._dequeue(open_queues, None)
+            else:  # block a second at most, to look at the lanes and the stop flag again
+                result = self._dequeue(open_queues, 1)
+            if result is not None:
+                return result
+            if timeout is None:  # burst: done when nothing runs that could queue more
+                with self._changed:
+                    if not self._running:
+                        return None
+                    self._changed.wait(0.2)
+        return None
+
+    def _dequeue(self, queues, timeout):
+        try:
+            return Queue.dequeue_any(
+                queues,
+                timeout,
+                connection=self.connection,
+                job_class=self.job_class,
+                serializer=self.serializer,
+                death_penalty_class=self.death_penalty_class,
+            )
+        except DequeueTimeout:
+            return None
+
+    def execute_job(self, job, queue) -> None:
+        """Start job on a thread of its queue's lane and return at once."""
+        free = self._lanes()
+        with self._changed:
+            free[queue.name] -= 1
+            self._running += 1
+        thread = threading.Thread(
+            target=self._perform, args=(job, queue), name=f"job-{job.id}", daemon=True
+        )
+        thread.start()
+
+    def _perform(self, job, queue) -> None:
+        try:
+            self.prepare_execution(job)
+            self.perform_job(job, queue)
+        except Exception:  # perform_job records job failures itself; this is RQ's own trouble
+            self.log.exception("Worker %s: job %s could not be run", self.name, job.id)
+        finally:
+            self.execution = None
+            with self._changed:
+                self._free[queue.name] += 1
+                self._running -= 1
+                if not self._running:
+                    self.set_state(WorkerStatus.IDLE)
+                self._changed.notify_all()
+            _trim()
+
+    def wait_for_jobs(self) -> None:
+        """Block until every job started here has ended."""
+        self._lanes()
+        with self._changed:
+            while self._running:
+                self._changed.wait(1)
+
+    def teardown(self) -> None:
+        self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        super().teardown()

@@ -8,4 +8,4 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 require_admin(bp)
 
 # Importing the view modules registers their routes on bp.
-from webapp.admin import queue, views  # noqa: E402,F401
+from webapp.admin import views  # noqa: E402,F401

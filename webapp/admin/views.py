@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from webapp import tasks
 from webapp.addresses import public_url, redirect_uri
 from webapp.admin import bp
 from webapp.admin.forms import AuditKitForm, ServicesForm, SettingsForm, UserCreateForm
@@ -288,3 +289,39 @@ def audit_kit_zip():
         mimetype="application/zip",
         headers={"Content-Disposition": "attachment; filename=audit-kit.zip"},
     )
+
+
+# --- Queue ------------------------------------------------------------------------------------
+
+
+def _ping_state(job_id: str) -> dict:
+    state = tasks.ping_state(job_id, get_redis())
+    if state is None:
+        abort(404)
+    return state
+
+
+@bp.route("/queue")
+def queue():
+    """Show workers, queue sizes and failed jobs (and a test job's progress when asked)."""
+    ping_id = request.args.get("ping")
+    return render_template(
+        "admin/queue.html",
+        ping=_ping_state(ping_id) if ping_id else None,
+        **tasks.overview(get_redis()),
+    )
+
+
+@bp.route("/queue/ping", methods=["POST"])
+def queue_ping():
+    """Send a job through the queue; show the widget that waits for its answer."""
+    job = tasks.enqueue_ping(get_redis())
+    if not wants_partial():
+        return redirect(url_for("admin.queue", ping=job.id), code=303)
+    return render_template("admin/_ping.html", **_ping_state(job.id))
+
+
+@bp.route("/queue/ping/<job_id>")
+def queue_ping_status(job_id: str):
+    """Render the ping widget in its current state."""
+    return render_template("admin/_ping.html", **_ping_state(job_id))

@@ -1,5 +1,6 @@
-"""TikTok's webhook endpoint: verify the signature, remember the delivery, answer 200 at once,
-and leave the work to an RQ job. Redeliveries of the same body are recognised and ignored."""
+"""Receiving TikTok's webhook deliveries: verify the signature, remember the delivery and leave
+the work to an RQ job; redeliveries of the same body are recognised and ignored. The endpoint
+in views.py answers at once with what receive() decided."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ import logging
 import time
 
 import peewee as pw
-from flask import Blueprint, jsonify, request
 from redis.exceptions import RedisError
 
 from webapp import tasks
 from webapp.db import db
-from webapp.extensions import csrf, get_redis
+from webapp.extensions import get_redis
 from webapp.models import TikTokService, WebhookEvent
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
 
 MAX_AGE = 300  # seconds: older (or further in the future) signatures are refused
@@ -43,25 +42,20 @@ def verify_signature(secret: str, header: str, body: bytes, now: float | None = 
     return None
 
 
-@bp.route("/tiktok", methods=["POST"])
-@csrf.exempt  # authenticated by TikTok's HMAC signature instead
-def tiktok():
-    """Receive one TikTok event."""
-    body = request.get_data(cache=False)
+def receive(body: bytes, signature: str) -> tuple[int, dict]:
+    """Take one delivery; return the HTTP status and JSON answer for TikTok."""
     secret = TikTokService.load().client_secret()
     problem = (
-        "TikTok is not configured"
-        if not secret
-        else verify_signature(secret, request.headers.get("TikTok-Signature", ""), body)
+        "TikTok is not configured" if not secret else verify_signature(secret, signature, body)
     )
     if problem:
         log.warning("webhook refused: %s", problem)
-        return jsonify({"error": problem}), 401
+        return 401, {"error": problem}
     try:
         payload = json.loads(body)
         event = str(payload["event"])
     except (ValueError, KeyError, TypeError):
-        return jsonify({"error": "body is not a TikTok event"}), 400
+        return 400, {"error": "body is not a TikTok event"}
     digest = hashlib.sha256(body).hexdigest()
     try:
         with db.atomic():
@@ -72,12 +66,12 @@ def tiktok():
                 user_openid=str(payload.get("user_openid", "")),
             )
     except pw.IntegrityError:
-        return jsonify({"ok": True, "duplicate": True})
+        return 200, {"ok": True, "duplicate": True}
     try:
         tasks.enqueue_webhook(get_redis(), record.id)
     except (RedisError, ValueError):
         log.exception("webhook %s could not be queued", record.id)
         # Forget the delivery so TikTok's retry is handled rather than taken for a duplicate.
         record.delete_instance()
-        return jsonify({"error": "queue unavailable, retry later"}), 503
-    return jsonify({"ok": True})
+        return 503, {"error": "queue unavailable, retry later"}
+    return 200, {"ok": True}

@@ -1,27 +1,19 @@
-"""The Dashboard: what needs doing next, upcoming posts, recent problems."""
+"""What the Dashboard shows a person: the first steps still to take, upcoming and publishing
+posts, recent problems and accounts needing attention, each read from an index."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import current_user
-
-from webapp.models import Account, AppSettings, Media, Post, TikTokService
-from webapp.permissions import require_login
-from webapp.timezones import to_local, zone_for
-
-bp = Blueprint("dashboard", __name__)
-require_login(bp)
+from webapp.models import Account, Media, Post, TikTokService, User
 
 # "Recent problems": posts that ended without being published, newest first.
 PROBLEM_STATUSES = ("failed", "needs_attention", "unconfirmed")
 
 
-@bp.route("/")
-def index():
-    """Show the dashboard."""
+def overview(user: User) -> dict:
+    """Return the dashboard's lists and checklist for user."""
     service = TikTokService.load()
-    accounts = Account.select().where(Account.owner == current_user.id)
-    mine = Post.select().where(Post.author == current_user.id)
+    accounts = Account.select().where(Account.owner == user.id)
+    mine = Post.select().where(Post.author == user.id)
     # Each list reads its few rows from an index on (author, status, time); the problems come
     # newest first from one such read per status, merged (an IN list can't use the time order).
     upcoming = mine.where(Post.status == "scheduled").order_by(Post.scheduled_at, Post.id).limit(5)
@@ -44,18 +36,15 @@ def index():
         ("A TikTok account is connected", accounts.exists()),
         (
             "A video or photo is uploaded",
-            Media.select().where(Media.owner == current_user.id).exists(),
+            Media.select().where(Media.owner == user.id).exists(),
         ),
         ("A post is published or scheduled", mine.exists()),
     ]
-    return render_template(
-        "dashboard/index.html",
-        steps=steps,
-        service=service,
-        upcoming=list(upcoming),
-        problems=problems,
-        publishing=list(publishing),
-        zone=zone_for(current_user, AppSettings.load().timezone),
-        to_local=to_local,
-        accounts=list(accounts.where(Account.status != "connected")),
-    )
+    return {
+        "steps": steps,
+        "service": service,
+        "upcoming": list(upcoming),
+        "problems": problems,
+        "publishing": list(publishing),
+        "accounts": list(accounts.where(Account.status != "connected")),
+    }
