@@ -291,7 +291,7 @@ def upload(env: Env, size: int = ONE_GB) -> list[str]:
                     left -= len(data)
             pieces.append((piece, first, last))
     from webapp.models import TikTokService
-    from webapp.tiktok.accounts import client_for
+    from webapp.tiktok.tokens import client_for
 
     with connected():
         account = env.accounts[1]

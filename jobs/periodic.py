@@ -12,12 +12,12 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 import jobs
-from jobs import accounts, media, publishing
+from jobs import media, publishing, upkeep
 
 # (name, interval in seconds, function)
 PERIODIC = [
-    ("refresh-tokens", 300, accounts.refresh_expiring),
-    ("account-checks", 60, accounts.check_upcoming),
+    ("refresh-tokens", 300, upkeep.refresh_expiring),
+    ("account-checks", 60, upkeep.check_upcoming),
     ("reconcile-posts", 30, publishing.reconcile),
     ("media-housekeeping", 300, media.housekeeping),
 ]

@@ -31,9 +31,9 @@ from webapp.media.pull import pull_url
 from webapp.models import Media, Post, PostTarget, TikTokService, utcnow
 from webapp.tiktok import TikTokError, ratelimit
 from webapp.tiktok import chunks as chunk_rules
-from webapp.tiktok.accounts import ReconnectNeeded, client_for, refresh, valid_access_token
 from webapp.tiktok.client import TransportError
-from webapp.tiktok.composer import Choices, Creator, MediaFacts, decide
+from webapp.tiktok.rules import Choices, Creator, MediaFacts, decide
+from webapp.tiktok.tokens import ReconnectNeeded, client_for, refresh, valid_access_token
 
 log = logging.getLogger(__name__)
 

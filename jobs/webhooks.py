@@ -8,7 +8,7 @@ from jobs import context
 from webapp import publishing
 from webapp.db import connected
 from webapp.models import Account, PostTarget, WebhookEvent, utcnow
-from webapp.tiktok.accounts import mark_reconnect_needed
+from webapp.tiktok.tokens import mark_reconnect_needed
 
 REMOVED_REASON = "Access was removed in TikTok (the app was deauthorized). Reconnect to post again."
 

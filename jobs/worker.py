@@ -29,9 +29,9 @@ from webapp.tasks import libc
 
 def _preload() -> None:
     """Import every job module once, so the process RQ forks for each job starts warm."""
-    import jobs.accounts
     import jobs.health
     import jobs.publishing
+    import jobs.upkeep
     import jobs.webhooks  # noqa: F401
 
 

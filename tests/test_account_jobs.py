@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import jobs
-from jobs import accounts as account_jobs
+from jobs import upkeep as account_jobs
 from jobs.periodic import PERIODIC, tick
 from tests import accounts_flow as flow
 from tests.test_jobs import run_worker_burst

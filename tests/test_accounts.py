@@ -14,7 +14,7 @@ import requests
 from tests import accounts_flow as flow
 from tests.conftest import login, make_user, post_form
 from webapp.models import Account, Notification, Post, PostTarget, utcnow
-from webapp.tiktok.accounts import client_for, refresh, valid_access_token
+from webapp.tiktok.tokens import client_for, refresh, valid_access_token
 
 
 def wait_message(client, since: float) -> str:
@@ -312,7 +312,7 @@ def test_invalid_grant_marks_reconnect_needed_and_notifies(app, admin_client, ti
     tiktok.control(f"deauthorize/{account.open_id}", {})
     account.access_token_expires_at = utcnow()
     account.save()
-    from webapp.tiktok.accounts import ReconnectNeeded
+    from webapp.tiktok.tokens import ReconnectNeeded
 
     try:
         valid_access_token(account.id, client=_client(app), redis=app.extensions["redis"])
@@ -362,7 +362,7 @@ def test_no_token_or_secret_reaches_logs_or_pages(app, admin_client, tiktok, cap
 def test_notifications_show_in_the_menu_and_can_be_marked_read(app, admin_client, tiktok, db):
     flow.connect(admin_client)
     account = Account.get()
-    from webapp.tiktok.accounts import mark_reconnect_needed
+    from webapp.tiktok.tokens import mark_reconnect_needed
 
     mark_reconnect_needed(account, "Testing the notice.")
     menu = admin_client.get("/").get_data(as_text=True)

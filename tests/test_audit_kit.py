@@ -150,7 +150,7 @@ def test_kit_zip_and_cli_hold_every_file(admin_client, app, db, tmp_path):
 def test_guide_labels_exist_in_the_real_templates():
     sources = "".join(p.read_text() for p in (ROOT / "templates").rglob("*.html"))
     sources += (ROOT / "sandbox" / "templates" / "authorize.html").read_text()
-    sources += (ROOT / "webapp" / "tiktok" / "composer.py").read_text()
+    sources += (ROOT / "webapp" / "tiktok" / "rules.py").read_text()
     for step in guide.STEPS:
         if step.label:
             assert step.label in sources, step
@@ -158,7 +158,7 @@ def test_guide_labels_exist_in_the_real_templates():
 
 @pytest.mark.parametrize("audited", [False, True])
 def test_guide_variants_share_one_list_and_say_which_they_are(audited):
-    from webapp.tiktok import composer
+    from webapp.tiktok import rules
 
     chosen = guide.steps(audited)
     assert set(chosen) <= set(guide.ALL_STEPS)
@@ -168,14 +168,14 @@ def test_guide_variants_share_one_list_and_say_which_they_are(audited):
     assert guide.variant_note(not audited) not in text
     # CSG order, points 1 → 5: connect (1a) → caption (2a) → settings (2b, 2c) → disclosure and
     # declaration (3, 4) → video preview (5a) → post (5c–5e); every hover names its tooltip,
-    # TikTok's wording taken from composer.py.
+    # TikTok's wording taken from rules.py.
     points = [s.point.split(",")[0] for s in chosen if s.point]
     assert points[:3] == ["1a", "2a", "2b"] and points[-1] == "5e"
     assert [p[0] for p in points] == sorted(p[0] for p in points), points
     hovers = {s.label: s.tooltip for s in chosen if s.role == "hover"}
-    assert hovers["Post now"] == composer.NEED_DISCLOSURE_CHOICE
-    assert hovers["Only me"] == composer.BRANDED_NOT_PRIVATE
-    assert hovers["Branded content"] == composer.BRANDED_DISABLED_BY_PRIVATE
+    assert hovers["Post now"] == rules.NEED_DISCLOSURE_CHOICE
+    assert hovers["Only me"] == rules.BRANDED_NOT_PRIVATE
+    assert hovers["Branded content"] == rules.BRANDED_DISABLED_BY_PRIVATE
     privacy = [s.label for s in chosen if s.role == "radio"]
     # A visibility other than "Only me" first; unaudited, the post goes out "Only me".
     assert privacy[0] == "Friends"

@@ -10,7 +10,7 @@ from tests.conftest import ffmpeg_clip
 from tests.test_browser import sign_in
 from tests.test_composer import add_video
 from webapp.models import Account, TikTokService
-from webapp.tiktok.composer import BRANDED_DISABLED_BY_PRIVATE
+from webapp.tiktok.rules import BRANDED_DISABLED_BY_PRIVATE
 
 pytestmark = pytest.mark.browser
 
@@ -168,7 +168,7 @@ def test_unaudited_mode_shows_the_full_list_and_refuses_all_but_only_me(
     live_server, page, app, admin, admin_client, tiktok, creator, labels, tmp_path
 ):
     from webapp.models import Post
-    from webapp.tiktok.composer import UNAUDITED_NOTE, UNAUDITED_REFUSED
+    from webapp.tiktok.rules import UNAUDITED_NOTE, UNAUDITED_REFUSED
 
     service = TikTokService.load()
     service.audited = False
@@ -385,7 +385,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     """Issue 13.1: choose a video, type and tick while its check is slow; nothing is lost."""
 
     from webapp.models import Post, PostTarget
-    from webapp.tiktok.composer import utf16_len
+    from webapp.tiktok.rules import utf16_len
 
     service = TikTokService.load()
     service.audited = True
@@ -452,7 +452,7 @@ def test_a_slow_check_keeps_a_photo_posts_title_and_description(
 
     from tests.conftest import ffmpeg_image
     from webapp.models import Media
-    from webapp.tiktok.composer import utf16_len
+    from webapp.tiktok.rules import utf16_len
 
     flow.connect(admin_client)
     account = Account.get()

@@ -256,7 +256,7 @@ def test_an_incomplete_draft_can_be_saved(admin_client, maya, admin):
 
 def test_unaudited_apps_show_every_option_and_refuse_all_but_only_me(admin_client, maya, admin):
     from webapp.models import TikTokService
-    from webapp.tiktok.composer import UNAUDITED_NOTE, UNAUDITED_REFUSED
+    from webapp.tiktok.rules import UNAUDITED_NOTE, UNAUDITED_REFUSED
 
     service = TikTokService.load()
     service.audited = False

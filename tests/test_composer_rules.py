@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.tiktok import composer as c
-from webapp.tiktok.composer import Choices, Creator, MediaFacts, decide
+from webapp.tiktok import rules as c
+from webapp.tiktok.rules import Choices, Creator, MediaFacts, decide
 
 PUBLIC = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
 PRIVATE = ("FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")

@@ -25,7 +25,7 @@ from tests.conftest import SECRET, _empty_tables, csrf_token, login, make_user
 from tests.test_publishing import worker_env
 from webapp import create_app
 from webapp.auditkit.mockups import STATES, contents_rows, how_drawn
-from webapp.tiktok.composer import DECLARATION_BRANDED, DECLARATION_DEFAULT
+from webapp.tiktok.rules import DECLARATION_BRANDED, DECLARATION_DEFAULT
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine_independent]
 

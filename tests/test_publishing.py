@@ -678,7 +678,7 @@ def test_a_post_scheduled_while_audited_but_published_while_unaudited_needs_atte
 ):
     """The publish job runs the same decision: unaudited, only "Only me" may go; nothing is sent."""
     from webapp.models import AppSettings
-    from webapp.tiktok.composer import UNAUDITED_REFUSED
+    from webapp.tiktok.rules import UNAUDITED_REFUSED
     from webapp.timezones import zone_for
 
     media = add_media(admin, job_settings)

@@ -27,7 +27,7 @@ import redis as redis_lib
 import requests
 
 import jobs
-from jobs.accounts import REFRESH_AHEAD, refresh_expiring
+from jobs.upkeep import REFRESH_AHEAD, refresh_expiring
 from sandbox.runner import ROOT, SandboxProcess
 from tests import accounts_flow as flow
 from tests.conftest import csrf_token, post_form

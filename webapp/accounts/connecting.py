@@ -16,8 +16,8 @@ from webapp.db import db
 from webapp.extensions import get_redis
 from webapp.models import Account, User, utcnow
 from webapp.tiktok import OAuthError, TikTokError
-from webapp.tiktok.accounts import SCOPE_EFFECTS, app_client, missing_scopes, store_tokens
 from webapp.tiktok.client import POSTING_SCOPES
+from webapp.tiktok.tokens import SCOPE_EFFECTS, app_client, missing_scopes, store_tokens
 
 STATE_TTL = 600
 USER_FIELDS = ("open_id", "union_id", "avatar_url", "display_name")

@@ -13,7 +13,7 @@ from webapp.accounts.common import own_account
 from webapp.extensions import get_redis
 from webapp.models import Account, Post, PostTarget, TikTokService
 from webapp.tiktok import TikTokError
-from webapp.tiktok.accounts import SCOPE_EFFECTS, app_client, check_account, missing_scopes
+from webapp.tiktok.tokens import SCOPE_EFFECTS, app_client, check_account, missing_scopes
 
 
 @bp.route("/")

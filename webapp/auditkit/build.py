@@ -21,7 +21,7 @@ from webapp.auditkit.stage import stage_redis_url
 from webapp.extensions import get_redis
 from webapp.models import AppSettings, AuditKit, TikTokService
 from webapp.tasks import MOCKUPS_JOB_ID
-from webapp.tiktok.accounts import app_client
+from webapp.tiktok.tokens import app_client
 
 MOCKUPS_NAME = "ux-mockups.pdf"
 MOCKUPS_MISSING = (

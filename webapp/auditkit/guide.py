@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from webapp.tiktok.composer import (
+from webapp.tiktok.rules import (
     BRANDED_CONTENT,
     BRANDED_DISABLED_BY_PRIVATE,
     BRANDED_NOT_PRIVATE,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from webapp.addresses import CALLBACK_PATH
 from webapp.auditkit.guide import Step, steps
-from webapp.tiktok.composer import PRIVACY_FIELD_LABEL
+from webapp.tiktok.rules import PRIVACY_FIELD_LABEL
 
 DEMO_ACCOUNT = "kenji.private"  # the sandbox's private demo creator
 # Tooltips drawn in the page (role="tooltip") that are shown right now, with their text. An

@@ -9,8 +9,8 @@ import redis as redis_lib
 
 from webapp.models import Account
 from webapp.tiktok import CANT_POST_NOW, TikTokClient, TikTokError, ratelimit
-from webapp.tiktok.accounts import ReconnectNeeded, valid_access_token
-from webapp.tiktok.composer import Creator
+from webapp.tiktok.rules import Creator
+from webapp.tiktok.tokens import ReconnectNeeded, valid_access_token
 
 CACHE_SECONDS = 60
 

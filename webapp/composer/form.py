@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from webapp.models import PostMedia as PostMediaOrder
 from webapp.publishing import form_fields
-from webapp.tiktok.composer import Choices
+from webapp.tiktok.rules import Choices
 
 ACTIONS = {"post_now", "schedule", "save_draft"}
 MAX_ID = 2**63 - 1  # the largest id a database column holds (SQLite raises past it)

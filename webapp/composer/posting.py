@@ -29,8 +29,7 @@ from webapp.models import (
     User,
     utcnow,
 )
-from webapp.tiktok.accounts import client_for
-from webapp.tiktok.composer import (
+from webapp.tiktok.rules import (
     Decision,
     MediaFacts,
     caption_limit,
@@ -38,6 +37,7 @@ from webapp.tiktok.composer import (
     hover_text,
     utf16_len,
 )
+from webapp.tiktok.tokens import client_for
 from webapp.timezones import to_utc, zone_for
 
 log = logging.getLogger(__name__)

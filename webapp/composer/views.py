@@ -14,7 +14,7 @@ from webapp.composer import bp, posting
 from webapp.composer.form import parse
 from webapp.media.storage import cover_frames
 from webapp.models import Media
-from webapp.tiktok.composer import PROCESSING_NOTICE
+from webapp.tiktok.rules import PROCESSING_NOTICE
 
 
 @bp.app_template_filter("keep_key")

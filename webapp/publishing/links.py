@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from webapp.publishing.states import Phase, Status, in_moderation
-from webapp.tiktok.composer import PROCESSING_NOTICE
+from webapp.tiktok.rules import PROCESSING_NOTICE
 
 PUBLIC_LINK = "{base}/@{username}/video/{post_id}"
 PROFILE_LINK = "{base}/@{username}"

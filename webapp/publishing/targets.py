@@ -6,7 +6,7 @@ from __future__ import annotations
 from webapp.media.storage import problems_of
 from webapp.models import Media, PostMedia, PostTarget
 from webapp.publishing.states import Phase, Status
-from webapp.tiktok.composer import Choices, MediaFacts
+from webapp.tiktok.rules import Choices, MediaFacts
 
 # The targets status checks may still have news for (states.needs_checks, as a query).
 AWAITING_NEWS = (

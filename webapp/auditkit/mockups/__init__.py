@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from webapp.auditkit.mockups.pdf import contents_rows, document, how_drawn, render
+from webapp.auditkit.mockups.scenes import STATES, MockupError, Shot, State
 from webapp.auditkit.mockups.script import shoot
-from webapp.auditkit.mockups.states import STATES, MockupError, Shot, State
 
 __all__ = [
     "STATES",

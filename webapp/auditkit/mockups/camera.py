@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import re
 
-from webapp.auditkit.mockups.states import Callout, Shot, State
-from webapp.tiktok.composer import PRIVACY_FIELD_LABEL
+from webapp.auditkit.mockups.scenes import Callout, Shot, State
+from webapp.tiktok.rules import PRIVACY_FIELD_LABEL
 
 WIDTH, HEIGHT = 1280, 1180  # the page as the picture shows it (CSS pixels)
 SCALE = 1.5  # device pixels per CSS pixel: text stays sharp once printed

@@ -9,7 +9,7 @@ import re
 
 from markupsafe import escape
 
-from webapp.auditkit.mockups.states import (
+from webapp.auditkit.mockups.scenes import (
     AUDITED_WHY,
     POINT_TITLES,
     POINTS,

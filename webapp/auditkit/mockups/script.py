@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 
 from webapp.auditkit.mockups.camera import HEIGHT, SCALE, WIDTH, Director
-from webapp.auditkit.mockups.states import CREATORS, STATES, MockupError, Shot
-from webapp.tiktok.composer import BRANDED_CONTENT, DISCLOSE_LABEL, YOUR_BRAND
+from webapp.auditkit.mockups.scenes import CREATORS, STATES, MockupError, Shot
+from webapp.tiktok.rules import BRANDED_CONTENT, DISCLOSE_LABEL, YOUR_BRAND
 
 
 def _shoot_all(director: Director, progress: Callable[[str], None]) -> list[Shot]:

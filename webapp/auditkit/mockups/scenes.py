@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from webapp.publishing import codes
-from webapp.tiktok.composer import (
+from webapp.tiktok.rules import (
     BRANDED_CONTENT,
     BRANDED_NOT_PRIVATE,
     DECLARATION_BRANDED,

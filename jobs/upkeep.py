@@ -10,7 +10,7 @@ from jobs import context
 from webapp.db import connected
 from webapp.models import Account, Post, PostTarget, TikTokService, utcnow
 from webapp.tiktok import TikTokError
-from webapp.tiktok.accounts import ReconnectNeeded, check_account, client_for, refresh
+from webapp.tiktok.tokens import ReconnectNeeded, check_account, client_for, refresh
 
 REFRESH_AHEAD = dt.timedelta(minutes=30)
 CHECK_AHEAD = dt.timedelta(minutes=15)
