@@ -196,7 +196,7 @@ class _Run:
         """Stop this run and queue the next one in `seconds`."""
         target = self.target()
         if target.attempts + 1 >= MAX_RUNS:
-            pub.fail_with(target, "gave_up", pub.CODES["gave_up"])
+            pub.fail_with(target, "gave_up", pub.CODES["gave_up"], run=self.run)
             return "gave up"
         when = utcnow() + dt.timedelta(seconds=max(1, seconds))
         if not pub.continue_later(self.redis, self.target_id, self.run, when, why):
@@ -262,14 +262,14 @@ class _Run:
         account = target.account
         if account.status != "connected":
             pub.set_needs_attention(
-                target, [account.status_reason or "The account must be reconnected."]
+                target, [account.status_reason or "The account must be reconnected."], run=self.run
             )
             return "account not connected"
         try:
             ratelimit.acquire(self.redis, account.id, "creator_info", max_wait=65)
             data, code = self.client.creator_info(self.token(target)), ""
         except ReconnectNeeded as exc:
-            pub.set_needs_attention(target, [str(exc)])
+            pub.set_needs_attention(target, [str(exc)], run=self.run)
             return "reconnect needed"
         except ratelimit.RateLimited as exc:
             return self.later(exc.wait, "Waiting for TikTok's per-minute limit.")
@@ -290,7 +290,7 @@ class _Run:
             choices=pub.choices_of(target, post),
         )
         if not decision.allowed:
-            pub.set_needs_attention(target, decision.errors or [decision.blocked])
+            pub.set_needs_attention(target, decision.errors or [decision.blocked], run=self.run)
             return "needs attention"
         due = post.scheduled_at
         if due is not None:
@@ -309,6 +309,7 @@ class _Run:
                     "Photo posts (and PULL_FROM_URL) need the verified media URL prefix in "
                     "Admin Console → Services."
                 ],
+                run=self.run,
             )
             return "needs attention"
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -342,6 +343,7 @@ class _Run:
                     target,
                     "Cadence stopped while TikTok was being asked to publish, and can't tell "
                     "whether TikTok received it. Check your TikTok profile before posting again.",
+                    run=self.run,
                 )
                 return "unconfirmed"
             outcome = self.check_and_wait(target)
@@ -425,7 +427,7 @@ class _Run:
                     _sleep(2**attempt)
                     continue
                 self.update(init_started_at=None)
-                pub.fail_with(target, exc.code, pub.init_error(exc.code))
+                pub.fail_with(target, exc.code, pub.init_error(exc.code), run=self.run)
                 return f"refused: {exc.code}"
         publish_id = str(data.get("publish_id", ""))
         with db.atomic():
@@ -506,10 +508,12 @@ class _Run:
                     _sleep(min(2**failures, 30))
                 continue
             if reply.status == 403:
-                pub.fail_with(target, "upload_url_expired", pub.upload_refused(403, ""))
+                pub.fail_with(
+                    target, "upload_url_expired", pub.upload_refused(403, ""), run=self.run
+                )
                 return "upload URL expired"
             code = reply.code if reply.code not in ("", "ok") else f"upload_http_{reply.status}"
-            pub.fail_with(target, code, pub.upload_refused(reply.status, code))
+            pub.fail_with(target, code, pub.upload_refused(reply.status, code), run=self.run)
             return f"upload refused ({reply.status} {code})"
         self.update(phase="processing", uploaded_bytes=size, upload_url_enc=None)
         pub.record(self.target(), "uploaded", "The whole video reached TikTok")
@@ -522,7 +526,7 @@ class _Run:
             data = self.client.publish_status(self.token(target), target.publish_id)
         except TikTokError as exc:
             if exc.code in pub.STATUS_ERRORS:
-                pub.fail_with(target, exc.code, pub.CODES[exc.code])
+                pub.fail_with(target, exc.code, pub.CODES[exc.code], run=self.run)
                 return f"failed ({exc.code})"
             return 0  # send chunk 0: its reply's Content-Range says where TikTok stands
         except (ReconnectNeeded, ratelimit.RateLimited):

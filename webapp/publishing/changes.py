@@ -23,6 +23,7 @@ from webapp.publishing.links import public_link, web_base
 from webapp.publishing.states import (
     CLOSED_STATUSES,
     EDITABLE,
+    FINAL_STATUSES,
     Phase,
     Status,
     awaits_public_id,
@@ -244,8 +245,6 @@ def _cancel_scheduled(target: PostTarget, message: str, redis, **fields) -> bool
 
 def cancel(post: Post, user, redis: redis_lib.Redis | None) -> list[str]:
     """Cancel the targets of post that haven't started; return what couldn't be cancelled."""
-    from webapp.publishing.states import FINAL_STATUSES
-
     started = []
     with transaction():
         for target in post.targets:
@@ -337,50 +336,76 @@ def replace_targets(post: Post, choices_by_account: dict, status: str) -> list[P
 # --- outcomes ---------------------------------------------------------------------------------
 
 
-def set_needs_attention(target: PostTarget, reasons: list[str]) -> None:
+def set_needs_attention(target: PostTarget, reasons: list[str], run: int | None = None) -> None:
     """Stop before anything is sent: the creator's settings no longer allow the user's choices."""
     message = " ".join(reasons)
     with transaction():
-        PostTarget.update(
-            status=Status.NEEDS_ATTENTION,
-            phase=Phase.NONE,
-            error_message=message,
-            updated_at=utcnow(),
-        ).where(PostTarget.id == target.id).execute()
+        changed = (
+            PostTarget.update(
+                status=Status.NEEDS_ATTENTION,
+                phase=Phase.NONE,
+                error_message=message,
+                updated_at=utcnow(),
+            )
+            .where(_fenced(target.id, run))
+            .execute()
+        )
+        if not changed:
+            return  # a newer run holds the target: this one changes nothing
         record(target, "needs_attention", f"Not posted: {message}", {"reasons": reasons})
         sync_post(target.post_id)
         notify_people(target, "post_needs_attention", f"A post needs attention: {message}")
 
 
-def set_failed(target: PostTarget, *, code: str, message: str, retryable: bool, **fields) -> None:
+def set_failed(
+    target: PostTarget,
+    *,
+    code: str,
+    message: str,
+    retryable: bool,
+    run: int | None = None,
+    **fields,
+) -> None:
     """Mark target failed with TikTok's code and the sentence people read."""
     with transaction():
-        PostTarget.update(
-            status=Status.FAILED,
-            phase=Phase.NONE,
-            error_code=code,
-            error_message=message,
-            retryable=retryable,
-            upload_url_enc=None,
-            updated_at=utcnow(),
-            **fields,
-        ).where(PostTarget.id == target.id).execute()
+        changed = (
+            PostTarget.update(
+                status=Status.FAILED,
+                phase=Phase.NONE,
+                error_code=code,
+                error_message=message,
+                retryable=retryable,
+                upload_url_enc=None,
+                updated_at=utcnow(),
+                **fields,
+            )
+            .where(_fenced(target.id, run))
+            .execute()
+        )
+        if not changed:
+            return  # a newer run holds the target: this one changes nothing
         record(target, "failed", message, {"code": code, "retryable": retryable})
         sync_post(target.post_id)
         notify_people(target, "post_failed", f"A post failed: {message}")
 
 
-def fail_with(target: PostTarget, code: str, meaning: codes.Code) -> None:
+def fail_with(target: PostTarget, code: str, meaning: codes.Code, run: int | None = None) -> None:
     """Mark target failed with a code's meaning from the codes table."""
-    set_failed(target, code=code, message=meaning.words, retryable=meaning.retry)
+    set_failed(target, code=code, message=meaning.words, retryable=meaning.retry, run=run)
 
 
-def set_unconfirmed(target: PostTarget, why: str) -> None:
+def set_unconfirmed(target: PostTarget, why: str, run: int | None = None) -> None:
     """TikTok never confirmed: say so, and never post again blindly."""
     with transaction():
-        PostTarget.update(
-            status=Status.UNCONFIRMED, phase=Phase.NONE, error_message=why, updated_at=utcnow()
-        ).where(PostTarget.id == target.id).execute()
+        changed = (
+            PostTarget.update(
+                status=Status.UNCONFIRMED, phase=Phase.NONE, error_message=why, updated_at=utcnow()
+            )
+            .where(_fenced(target.id, run))
+            .execute()
+        )
+        if not changed:
+            return  # a newer run holds the target: this one changes nothing
         record(target, "unconfirmed", why)
         sync_post(target.post_id)
         notify_people(
