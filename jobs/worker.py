@@ -28,8 +28,11 @@ from webapp.tasks import libc
 
 
 def _preload() -> None:
-    """Import every job module once, so the process RQ forks for each job starts warm."""
+    """Import every job module once, before the worker processes start (they share the pages)."""
+    import jobs.auditkit
     import jobs.health
+    import jobs.media
+    import jobs.notifications
     import jobs.publishing
     import jobs.upkeep
     import jobs.webhooks  # noqa: F401
