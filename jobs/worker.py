@@ -28,8 +28,8 @@ from webapp.tasks import libc
 
 
 def _preload() -> None:
-    """Import every job module once, before the worker processes start (they share the pages)."""
-    import jobs.auditkit
+    """Import the publishing, media and email jobs once, before the worker processes start (the
+    audit kit's mockup job, rare and heavy, loads when it runs)."""
     import jobs.health
     import jobs.media
     import jobs.notifications
