@@ -47,9 +47,23 @@ def _limit_malloc_arenas() -> None:
         c.mallopt(-8, 2)  # M_ARENA_MAX
 
 
+def _wait_longer_for_sqlite() -> None:
+    """On SQLite, a job thread waits up to a minute for the write lock: with a hundred job
+    threads writing at the due second, SQLite's default 5 s ran out ("database is locked")."""
+    from webapp.db import db, engine_name
+
+    if engine_name() == "sqlite":
+        # What pragma(..., permanent=True) does, without a connection open yet: every
+        # connection the job threads open applies it.
+        pragmas = dict(db.obj._pragmas or ())
+        pragmas["busy_timeout"] = 60_000
+        db.obj._pragmas = list(pragmas.items())
+
+
 def _work(redis_url: str, burst: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _limit_malloc_arenas()
+    _wait_longer_for_sqlite()
     connection = Redis.from_url(redis_url)
     worker = jobs.new_worker(connection)
     if burst:
