@@ -249,4 +249,6 @@ def private_postgres_dir(name: str) -> Path:
     )
     if reach.returncode == 0:
         return wanted
-    return Path(tempfile.mkdtemp(prefix="cadence-pg-")) / name
+    fallback = Path(tempfile.mkdtemp(prefix="cadence-pg-"))
+    fallback.chmod(0o755)  # mkdtemp makes it 0700: postgres must reach inside
+    return fallback / name

@@ -68,24 +68,27 @@ def _work_until_stopped(connection: Redis, worker) -> None:
     error it doesn't retry itself (Redis killed while a job runs; down when the worker
     registers); a new one takes over after a backoff, so the process outlives Redis restarts."""
     failures = 0
+    current, last = worker, worker  # last: the worker whose signal handlers are installed
     while True:
         started = time.monotonic()
         try:
-            worker.work(with_scheduler=False)
+            current = current or jobs.new_worker(connection)  # registering reads Redis too
+            last = current
+            current.work(with_scheduler=False)
             reason = "it quit on an error"
         except RedisError as exc:
             reason = f"Redis: {exc}"
-        if getattr(worker, "_stop_requested", False):
+        if getattr(last, "_stop_requested", False):
             return
         failures = 1 if time.monotonic() - started >= HEALTHY_SECONDS else failures + 1
         delay = _backoff(failures)
         log.warning("RQ worker stopped (%s); starting a new one in %d s", reason, delay)
         deadline = time.monotonic() + delay
         while time.monotonic() < deadline:
-            if getattr(worker, "_stop_requested", False):  # SIGTERM reaches RQ's handler
+            if getattr(last, "_stop_requested", False):  # SIGTERM reaches RQ's handler
                 return
             time.sleep(0.2)
-        worker = jobs.new_worker(connection)
+        current = None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,13 +15,19 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from bench.servers import PrivatePostgres, PrivateRedis, free_port, postgres_bindir
-from tests.conftest import PASSWORD, SECRET, login, make_user
+from bench.servers import (
+    PrivatePostgres,
+    PrivateRedis,
+    free_port,
+    postgres_bindir,
+    private_postgres_dir,
+)
+from tests.conftest import PASSWORD, PG_SCHEMA, SECRET, login, make_user
 from webapp import create_app
 from webapp.db import connected, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-DOWN = "can't reach its database right now"
+DOWN = "reach its database right now"
 
 
 def _app(tmp_path, database_url: str, redis_url: str):
@@ -53,22 +59,23 @@ def _assert_503_page(response, *, signed_in_menu: bool = False):
 def test_web_answers_503_while_postgres_is_down_and_works_again_after_its_restart(
     tmp_path, redis_url
 ):
-    with PrivatePostgres(tmp_path / "pg") as pg:
+    # Under instance/ (the postgres user can't enter pytest's 0700 tmp_path), one per worker.
+    with PrivatePostgres(private_postgres_dir(f"restart-pg-{PG_SCHEMA}")) as pg:
         app = _app(tmp_path, pg.url, redis_url)
         migrate()
         with connected():
             make_user("ada@example.com", "admin", name="Ada")
         client = app.test_client()
-        assert login(client, "ada@example.com", PASSWORD).status_code == 302
-        assert client.get("/posts").status_code == 200
+        assert login(client, "ada@example.com", PASSWORD).status_code == 303
+        assert client.get("/posts/").status_code == 200
         pg.kill()
         # A signed-in page, the login page, and an htmx request (JSON, not a whole page).
-        _assert_503_page(client.get("/posts"))
+        _assert_503_page(client.get("/posts/"))
         _assert_503_page(app.test_client().get("/login"))
-        partial = client.get("/posts", headers={"HX-Request": "true"})
+        partial = client.get("/posts/", headers={"HX-Request": "true"})
         assert partial.status_code == 503 and DOWN in partial.get_json()["error"]
         pg.start()  # crash recovery: the user and the session's account survive
-        again = client.get("/posts")
+        again = client.get("/posts/")
         assert again.status_code == 200 and 'class="sidebar"' in again.get_data(as_text=True)
 
 
@@ -91,7 +98,7 @@ def test_sign_in_answers_503_while_redis_is_down(tmp_path):
     response = login(app.test_client(), "ada@example.com", PASSWORD)  # the throttle is in Redis
     body = response.get_data(as_text=True)
     assert response.status_code == 503, body[:500]
-    assert "can't reach its job queue" in body and "Traceback" not in body
+    assert "reach its job queue right now" in body and "Traceback" not in body
 
 
 def _rq_workers(connection) -> set[str]:
@@ -131,12 +138,8 @@ def test_worker_takes_jobs_again_after_redis_is_killed_and_restarted_empty(tmp_p
         assert len(_rq_workers(r)) == 2, log.read_text()
         private.kill()
         time.sleep(1.5)
-        private.start()  # empty: the workers must register again by themselves
-        deadline = time.monotonic() + 30
-        while len(_rq_workers(r)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(_rq_workers(r)) == 2, log.read_text()
-        # And they run jobs: the health ping job writes its result.
+        private.start()  # empty: no queue, no worker registry
+        # The workers take jobs again by themselves: the health ping job writes its result.
         import jobs
         from jobs.health import ping
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -53,6 +53,10 @@ def unavailable(message: str, *, database_down: bool):
     if _wants_plain():
         response = jsonify({"error": message})
     else:
+        if database_down:
+            # flask-login loads the signed-in user for every template: with the database
+            # down, the page is drawn for an anonymous visitor instead.
+            g._login_user = current_app.login_manager.anonymous_user()
         response = render_template(
             "errors/unavailable.html", message=message, database_down=database_down
         )
