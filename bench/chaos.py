@@ -4,9 +4,9 @@ The sandbox answers 5% of TikTok calls with a 5xx, 1% with a 429, slows 5% down 
 connections; worker processes are killed with SIGKILL at random moments and replaced; Redis is
 flushed (FLUSHALL) once in the middle. Then the restarts: PostgreSQL is SIGKILLed and started
 again 10 s later (crash recovery), Redis is SIGKILLed and started again empty, and TikTok (the
-sandbox) drops every connection for 30 s while uploads run. At the end every post must be published exactly once or
-sit in a final state with its reason: none lost, none duplicated. The sandbox's record of inits
-and publishes is the witness, not Cadence's own database.
+sandbox) drops every connection for 30 s while uploads run. At the end every post must be
+published exactly once or sit in a final state with its reason: none lost, none duplicated.
+The sandbox's record of inits and publishes is the witness, not Cadence's own database.
 
 Everything is real: `python -m jobs.worker` processes, a private redis-server and a private
 PostgreSQL server under instance/chaos-pg (bench/servers.py: nobody else's data is flushed or
