@@ -486,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt  # SIGTERM cleans up as Ctrl-C does: servers stopped, workers too
+
+    signal.signal(signal.SIGTERM, interrupt)
     if args.posts < 1 or args.accounts < 1 or args.workers < 1 or args.kills < 0 or args.lead < 0:
         parser.error(
             "--posts, --accounts and --workers must be at least 1, --kills and --lead at least 0"
