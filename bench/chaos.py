@@ -430,7 +430,7 @@ def report(tally: Tally, *, workers: int, accounts: int) -> list[str]:
         f"429 {fired.get('rate_429', 0)}, slow {fired.get('slow', 0)}, "
         f"dropped {fired.get('drop', 0)}, dropped in the outage {fired.get('outage', 0)}",
     ]
-    for what, began, lasted in tally.events:
+    for what, began, lasted in sorted(tally.events, key=lambda e: e[1]):
         lines.append(f"  {what}: at +{began:.0f} s, back after {lasted:.1f} s")
     if tally.restarts:
         lines.append(
