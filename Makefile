@@ -40,7 +40,7 @@ sandbox: $(STAMP) ## Run the TikTok sandbox on port 8765
 migrate: $(STAMP) ## Apply database migrations
 	@APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app webapp db upgrade
 
-chaos: $(STAMP) ## 500 posts while TikTok fails, workers are SIGKILLed and Redis is flushed; print the tally
+chaos: $(STAMP) ## 500 posts on a private PostgreSQL while TikTok fails and goes away, workers are SIGKILLed, Redis and PostgreSQL restart; print the tally
 	@$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 audit: $(STAMP) ## Check the installed, pinned dependencies for known vulnerabilities (pip-audit)

@@ -18,13 +18,26 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 import jobs
 from jobs import context
 from webapp.config import ConfigError
 from webapp.tasks import libc
+
+log = logging.getLogger("jobs.worker")
+
+# Seconds before a worker that stopped on an error (Redis gone, a crash) is started again: one
+# more step per failure in a row; a worker that ran for HEALTHY_SECONDS starts the count afresh.
+RESTART_BACKOFF = (1, 2, 4, 8, 15)
+HEALTHY_SECONDS = 60
+
+
+def _backoff(failures: int) -> int:
+    return RESTART_BACKOFF[min(failures, len(RESTART_BACKOFF)) - 1] if failures else 0
 
 
 def _preload() -> None:
@@ -81,9 +94,37 @@ def _work(redis_url: str, burst: bool) -> None:
 
     _thread, promoter = start_ticker(connection)
     try:
-        worker.work(with_scheduler=False)
+        _work_until_stopped(connection, worker)
     finally:
         promoter.stop()
+
+
+def _work_until_stopped(connection: Redis, worker) -> None:
+    """Run RQ workers one after another until a stop is requested. RQ's worker quits on a Redis
+    error it doesn't retry itself (Redis killed while a job runs; down when the worker
+    registers); a new one takes over after a backoff, so the process outlives Redis restarts."""
+    failures = 0
+    current, last = worker, worker  # last: the worker whose signal handlers are installed
+    while True:
+        started = time.monotonic()
+        try:
+            current = current or jobs.new_worker(connection)  # registering reads Redis too
+            last = current
+            current.work(with_scheduler=False)
+            reason = "it quit on an error"
+        except RedisError as exc:
+            reason = f"Redis: {exc}"
+        if getattr(last, "_stop_requested", False):
+            return
+        failures = 1 if time.monotonic() - started >= HEALTHY_SECONDS else failures + 1
+        delay = _backoff(failures)
+        log.warning("RQ worker stopped (%s); starting a new one in %d s", reason, delay)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline:
+            if getattr(last, "_stop_requested", False):  # SIGTERM reaches RQ's handler
+                return
+            time.sleep(0.2)
+        current = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,14 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     if count == 1:
         _work(url, burst)
         return 0
+
     # Children are forked before any connection exists; each runs a whole RQ worker.
-    children = [
-        multiprocessing.Process(target=_work, args=(url, burst), daemon=False) for _ in range(count)
-    ]
-    for child in children:
+    def spawn() -> multiprocessing.Process:
+        child = multiprocessing.Process(target=_work, args=(url, burst), daemon=False)
         child.start()
+        return child
+
+    children = [spawn() for _ in range(count)]
+    stopping: list[int] = []
 
     def stop(signum, _frame):
+        stopping.append(signum)
         for child in children:
             if child.is_alive() and child.pid:
                 with contextlib.suppress(ProcessLookupError):
@@ -123,9 +168,42 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if burst:
+        for child in children:
+            child.join()
+        return 0
+    _supervise(children, spawn, stopping)
+    return 0
+
+
+def _supervise(children: list, spawn, stopping: list) -> None:
+    """Start a new child in place of one that died (killed, out of memory), with a backoff,
+    until a stop is requested; then wait for the children to finish."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    born = [time.monotonic()] * len(children)
+    failures = [0] * len(children)
+    due: dict[int, float] = {}
+    while not stopping:
+        now = time.monotonic()
+        for i, child in enumerate(children):
+            if child.is_alive() or i in due:
+                continue
+            failures[i] = 1 if now - born[i] >= HEALTHY_SECONDS else failures[i] + 1
+            delay = _backoff(failures[i])
+            log.warning(
+                "worker process %s exited (code %s); starting a new one in %d s",
+                child.pid,
+                child.exitcode,
+                delay,
+            )
+            due[i] = now + delay
+        for i, when in list(due.items()):
+            if when <= now and not stopping:
+                del due[i]
+                children[i], born[i] = spawn(), time.monotonic()
+        time.sleep(0.5)
     for child in children:
         child.join()
-    return 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ bp = Blueprint("control", __name__)
 FAULT_KINDS = ("error_5xx", "rate_429", "slow", "drop")
 _faults_lock = threading.Lock()
 _faults: dict = {"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": [], "fired": {}}
+# An outage: until this time.monotonic(), every TikTok request (uploads included) is dropped.
+_outage = {"until": 0.0}
 
 
 class DropConnection(Exception):
@@ -46,6 +48,10 @@ def _apply_faults():
     path = request.path
     if path.startswith("/_sandbox") or path.startswith("/@"):
         return None
+    if time.monotonic() < _outage["until"]:
+        with _faults_lock:
+            _faults["fired"]["outage"] = _faults["fired"].get("outage", 0) + 1
+        _drop()
     with _faults_lock:
         one_shot = next((f for f in _faults["queue"] if _matches(path, [f.get("path", "")])), None)
         if one_shot is not None:
@@ -103,9 +109,12 @@ def init_app(app: Flask) -> None:
 
 @bp.route("/_sandbox/faults", methods=["GET", "POST"])
 def faults():
-    """Read or set faults (rates by kind, path prefixes, slow_seconds, a queue of one-shots)."""
+    """Read or set faults (rates by kind, path prefixes, slow_seconds, a queue of one-shots,
+    and outage_seconds: TikTok unreachable for that long from now, every connection dropped)."""
     if request.method == "POST":
         body = request.get_json(force=True, silent=True) or {}
+        if "outage_seconds" in body:
+            _outage["until"] = time.monotonic() + float(body["outage_seconds"])
         with _faults_lock:
             if "rates" in body:
                 bad = set(body["rates"]) - set(FAULT_KINDS)
@@ -120,7 +129,7 @@ def faults():
                 _faults["queue"] = []
             _faults["queue"].extend(body.get("queue", []))
     with _faults_lock:
-        return jsonify(_faults)
+        return jsonify({**_faults, "outage_left": max(0.0, _outage["until"] - time.monotonic())})
 
 
 @bp.route("/_sandbox/reset", methods=["POST"])
@@ -130,6 +139,7 @@ def reset():
     media.clear_spool(state().path)
     with _faults_lock:
         _faults.update({"rates": {}, "slow_seconds": 2.0, "paths": [], "queue": [], "fired": {}})
+    _outage["until"] = 0.0
     return jsonify({"ok": True})
 
 

@@ -1,6 +1,10 @@
 """A small `make chaos` inside the suite: posts over sandbox accounts while the sandbox fails,
-slows and drops calls, workers are SIGKILLed and Redis is flushed. Every post must end published
-exactly once or in a final state with its reason, as the sandbox's own records witness."""
+slows and drops calls, workers are SIGKILLed, Redis is flushed, and the sandbox is unreachable
+for a few seconds. Every post must end published exactly once or in a final state with its
+reason, as the sandbox's records witness. The Redis and PostgreSQL kills stay in `make chaos`:
+runs lost with Redis wait for the reconciler (45 s stale + its 30 s period), which would double
+this test's time; tests/test_restarts.py checks the web app and a worker across each restart.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,10 @@ def test_posts_survive_faults_kills_and_a_flush_exactly_once():
         lead=4,
         timeout=400,
         database_url=database_url,
+        engine="sqlite",  # without database_url: the suite's SQLite pass
+        pg_down=0,
+        redis_down=0,
+        outage=3,
         seed=20261125,
         say=lines.append,
     )
@@ -40,6 +48,7 @@ def test_posts_survive_faults_kills_and_a_flush_exactly_once():
     assert tally.ok, report
     assert sum(tally.final.values()) == 30, report
     assert tally.kills == 3 and tally.flushed_at is not None, report
+    assert {what for what, *_ in tally.events} == {"sandbox outage"}, report
     # Every post reached TikTok. (A worker killed between TikTok accepting an upload's init and
     # Cadence saving its publish_id leaves an orphan init that never gets bytes: at most one.)
     assert set(tally.inits_per_post) <= {1, 2}, report

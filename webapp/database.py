@@ -19,9 +19,14 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _connect() -> None:
         # Close at teardown only what this request opened (a CLI command or test may hold one).
+        # A held connection whose server restarted is replaced, not reused.
+        dbmod.drop_dead_connection(database)
         g.cadence_db_opened = database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(_exc) -> None:
-        if g.pop("cadence_db_opened", False) and not database.is_closed():
+        opened = g.pop("cadence_db_opened", False)
+        if dbmod.drop_dead_connection(database):
+            return
+        if opened and not database.is_closed():
             database.close()

@@ -49,13 +49,46 @@ def bind(url: str) -> pw.Database:
     return database
 
 
+# What peewee raises when the database can't be reached or the connection died under it (a
+# server restart or crash): the driver's errors arrive wrapped in these two.
+UNAVAILABLE = (pw.OperationalError, pw.InterfaceError)
+
+
+def _connection_dead(target: pw.Database) -> bool:
+    conn = None if target.is_closed() else target._state.conn
+    # psycopg2 sets `closed` (non-zero) once the server went away; SQLite has no such state.
+    return conn is not None and bool(getattr(conn, "closed", 0))
+
+
+def drop_dead_connection(database: pw.Database | None = None) -> bool:
+    """Forget the connection when its server went away (a restart, a crash), so the next
+    connect() opens a fresh one instead of failing with "connection already closed" forever.
+    Returns whether one was dropped."""
+    target = database or db.obj
+    if not _connection_dead(target):
+        return False
+    try:
+        target.close()
+    except (pw.PeeweeException, *UNAVAILABLE):  # a transaction was open on the dead connection
+        target._state.reset()
+    return True
+
+
 @contextmanager
 def connected(database: pw.Database | None = None) -> Iterator[pw.Database]:
-    """Hold a connection for the block, closing it after only if the block opened it."""
+    """Hold a connection for the block, closing it after only if the block opened it.
+
+    A held connection whose server went away is replaced first, and one that dies inside the
+    block is dropped when the error leaves it, so the next block reconnects by itself.
+    """
     target = database or db.obj
+    drop_dead_connection(target)
     opened = target.connect(reuse_if_open=True)
     try:
         yield target
+    except UNAVAILABLE:
+        drop_dead_connection(target)
+        raise
     finally:
         if opened and not target.is_closed():
             target.close()
