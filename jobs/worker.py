@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 import jobs
 from jobs import context
 from webapp.config import ConfigError
+from webapp.db import bind_pooled
 from webapp.tasks import libc
 
 log = logging.getLogger("jobs.worker")
@@ -76,6 +77,7 @@ def _wait_longer_for_sqlite() -> None:
 def _work(redis_url: str, burst: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _limit_malloc_arenas()
+    bind_pooled(context.settings()["DATABASE_URL"])  # job threads share a bounded pool
     _wait_longer_for_sqlite()
     connection = Redis.from_url(redis_url)
     worker = jobs.new_worker(connection)

@@ -36,9 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = 16 * 1024**2  # forms; media uploads get their own limit
     _secure_cookies(app)
 
-    from webapp import cli, database, errors, extensions, htmx, security
+    from webapp import cli, db, error_pages, extensions, htmx, security
 
-    database.init_app(app)
+    db.init_app(app)
     extensions.init_app(app)
     security.init_app(app)
     htmx.init_app(app)
@@ -46,7 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # After htmx-flask, which installs its own request class; ours extends it.
     app.request_class = StreamingRequest
-    errors.init_app(app)
+    error_pages.init_app(app)
     cli.init_app(app)
     app.url_map.converters["int"] = IntegerConverter  # before any route is added
     _register_blueprints(app)

@@ -49,6 +49,34 @@ def bind(url: str) -> pw.Database:
     return database
 
 
+# A worker process runs a hundred job threads; on PostgreSQL they share this many connections
+# (two processes stay well inside the server's default max_connections of 100, beside the web
+# app). A thread waits up to POOL_WAIT seconds for a free one: the threads mostly wait on the
+# network, holding no connection, so that is rare and short.
+POOL_CONNECTIONS = 24
+POOL_WAIT = 60
+
+
+def bind_pooled(url: str) -> pw.Database:
+    """Bind the proxy as bind() does, sharing a bounded pool of connections between threads on
+    PostgreSQL (SQLite connections are a file handle each: nothing to bound)."""
+    if not urlparse(url).scheme.startswith(("postgres", "postgresql")):
+        return bind(url)
+    from playhouse.pool import PooledPostgresqlDatabase
+
+    template = open_database(url)
+    database = PooledPostgresqlDatabase(
+        template.database,
+        max_connections=POOL_CONNECTIONS,
+        timeout=POOL_WAIT,
+        stale_timeout=300,
+        autoconnect=False,
+        **template.connect_params,
+    )
+    db.initialize(database)
+    return database
+
+
 # What peewee raises when the database can't be reached or the connection died under it (a
 # server restart or crash): the driver's errors arrive wrapped in these two.
 UNAVAILABLE = (pw.OperationalError, pw.InterfaceError)
@@ -116,3 +144,35 @@ def migration_status(database: pw.Database | None = None) -> list[tuple[str, obj
     target = database or db.obj
     with connected(target):
         return [(m.name, m.applied) for m in Runner(target, str(MIGRATIONS_DIR)).status()]
+
+
+# --- the web app: one connection per request ---------------------------------------------------
+
+
+def init_app(app) -> None:
+    """Bind the database named by DATABASE_URL and manage connections per request (with the
+    keyring and mail settings the web app configures at the same time)."""
+    from flask import g
+
+    from webapp import crypto, mail
+    from webapp.config import old_secret_keys
+
+    database = bind(app.config["DATABASE_URL"])
+    app.extensions["database"] = database
+    crypto.configure(app.config["SECRET_KEY"], old_secret_keys(app.config))
+    mail.configure(app.config)
+
+    @app.before_request
+    def _connect() -> None:
+        # Close at teardown only what this request opened (a CLI command or test may hold one).
+        # A held connection whose server restarted is replaced, not reused.
+        drop_dead_connection(database)
+        g.cadence_db_opened = database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(_exc) -> None:
+        opened = g.pop("cadence_db_opened", False)
+        if drop_dead_connection(database):
+            return
+        if opened and not database.is_closed():
+            database.close()

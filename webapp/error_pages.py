@@ -9,6 +9,7 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from webapp import htmx
 from webapp.db import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ except ImportError:  # pragma: no cover - psycopg2 is a dependency
 
 def _wants_plain() -> bool:
     """htmx swaps fragments and API clients read JSON: neither wants a whole HTML page."""
-    if getattr(request, "htmx", False) and not request.htmx.boosted:
+    if htmx.wants_partial():
         return True
     if request.path.startswith("/webhooks"):
         return True
