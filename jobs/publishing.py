@@ -44,6 +44,8 @@ INIT_RETRIES = 3  # 5xx / no answer, within one run, with backoff
 CHUNK_RETRIES = 6
 STATUS_DELAYS = [2, 2, 3, 3, 5, 5, 10, 10, 15, 30, 30, 60]
 RECONCILE_AHEAD = dt.timedelta(minutes=10)
+LATE_CHECK = dt.timedelta(seconds=30)  # a status check this late is looked at
+STUCK_CHECK = dt.timedelta(minutes=2)  # one still "started" this late died with its worker
 SUPERSEDED = "superseded by a newer run"
 
 
@@ -694,14 +696,16 @@ def reconcile() -> dict:
             if not _needs_checks(target):
                 pub.stop_checks(target)
                 continue
-            late = target.next_check_at is None or now - target.next_check_at > dt.timedelta(
-                seconds=30
+            late_by = (
+                dt.timedelta.max if target.next_check_at is None else now - target.next_check_at
             )
-            if late and _job_alive(redis, pub.status_job_id(target)) not in (
-                "queued",
-                "scheduled",
-                "started",
-            ):
+            state = _job_alive(redis, pub.status_job_id(target)) if late_by > LATE_CHECK else ""
+            # A check takes seconds: one still "started" long after its time ran on a worker
+            # that was killed (RQ only notices at the job's timeout), so it is asked again.
+            alive = state in ("queued", "scheduled") or (
+                state == "started" and late_by < STUCK_CHECK
+            )
+            if late_by > LATE_CHECK and not alive:
                 schedule_status_check(redis, target, delay=0)
                 done["checks"] += 1
     return done
