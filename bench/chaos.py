@@ -495,7 +495,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "--posts, --accounts and --workers must be at least 1, --kills and --lead at least 0"
         )
-    tally = run(
+    try:
+        tally = _run(args)
+    except KeyboardInterrupt:
+        print(
+            "chaos: stopped before the end; no tally (private servers and workers stopped)",
+            file=sys.stderr,
+        )
+        return 130
+    for line in report(tally, workers=args.workers, accounts=args.accounts):
+        print(line)
+    return 0 if tally.ok else 1
+
+
+def _run(args) -> Tally:
+    return run(
         posts=args.posts,
         accounts=args.accounts,
         workers=args.workers,
@@ -507,9 +521,6 @@ def main(argv: list[str] | None = None) -> int:
         engine="sqlite" if args.sqlite else "postgresql",
         seed=args.seed,
     )
-    for line in report(tally, workers=args.workers, accounts=args.accounts):
-        print(line)
-    return 0 if tally.ok else 1
 
 
 if __name__ == "__main__":

@@ -905,6 +905,33 @@ def test_no_answer_within_an_hour_is_unconfirmed(maya, admin, job_settings, sand
     assert PostTarget.get_by_id(target.id).status == "unconfirmed"
 
 
+def test_a_status_check_that_died_with_its_worker_is_asked_again(maya, admin, job_settings):
+    """A status job left "started" by a SIGKILLed worker (RQ notices only at its timeout) must
+    not stop the checks: seen in make chaos, where 2 posts stayed "processing" for minutes."""
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(
+        status="publishing",
+        phase="processing",
+        publish_id="v_pub_file~v2-1.404",
+        initialized_at=utcnow(),
+        checks=1,
+        next_check_at=utcnow() - dt.timedelta(seconds=60),
+    ).where(PostTarget.id == target.id).execute()
+    redis = job_settings_redis()
+    target = PostTarget.get_by_id(target.id)
+    job = jobs.enqueue(
+        redis, "jobs.publishing.check_status", target.id, job_id=publishing.status_job_id(target)
+    )
+    job.set_status("started")
+    # A minute late and started: a check may still be under way.
+    assert pubjobs.reconcile()["checks"] == 0
+    PostTarget.update(next_check_at=utcnow() - pubjobs.STUCK_CHECK * 2).where(
+        PostTarget.id == target.id
+    ).execute()
+    assert pubjobs.reconcile()["checks"] == 1
+    assert PostTarget.get_by_id(target.id).checks == 2  # a new check, under a new job id
+
+
 # --- screens --------------------------------------------------------------------------------------
 
 
