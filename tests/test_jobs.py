@@ -76,6 +76,14 @@ def test_queue_page_round_trip(admin_client, app, settings):
     assert "hx-trigger" not in done  # the finished widget stops polling
 
 
+def test_queue_page_counts_uploads_waiting_on_their_own_queue(admin_client, app):
+    r = redis_lib.Redis.from_url(app.config["REDIS_URL"])
+    jobs.enqueue(r, ping, job_id="health-ping-1")
+    jobs.enqueue(r, ping, job_id="upload-7-0", queue_name=jobs.UPLOAD_QUEUE)
+    page = admin_client.get("/admin/queue").get_data(as_text=True)
+    assert "Waiting: 2 (uploads: 1)" in page
+
+
 def test_queue_ping_works_as_a_plain_form(admin_client):
     token = csrf_token(admin_client, "/admin/queue")
     response = admin_client.post("/admin/queue/ping", data={"csrf_token": token})

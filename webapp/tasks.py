@@ -355,13 +355,18 @@ def ping_state(job_id: str, connection: Redis) -> dict | None:
 
 
 def overview(connection: Redis) -> dict:
-    """Return the registered workers and how many jobs wait, are scheduled or failed."""
-    q = queue(connection)
+    """Return the registered workers and how many jobs wait, are scheduled or failed, over
+    both queues (uploads wait on their own)."""
+    queues = [
+        Queue(name, connection=connection, serializer=SERIALIZER)
+        for name in (QUEUE_NAME, UPLOAD_QUEUE)
+    ]
     return {
         "workers": all_workers(connection),
-        "queued": q.count,
-        "scheduled": ScheduledJobRegistry(queue=q).count,
-        "failed": FailedJobRegistry(queue=q).count,
+        "queued": sum(q.count for q in queues),
+        "uploads_waiting": queues[1].count,
+        "scheduled": sum(ScheduledJobRegistry(queue=q).count for q in queues),
+        "failed": sum(FailedJobRegistry(queue=q).count for q in queues),
     }
 
 
