@@ -33,3 +33,13 @@ def latencies(fn: Callable[[], object], count: int = 400) -> list[float]:
 def pct(times: list[float], q: float) -> float:
     """Return the q-th percentile of sorted times."""
     return times[min(len(times) - 1, int(len(times) * q))]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, step: float = 0.1) -> bool:
+    """Poll predicate every `step` seconds until it is true (True) or `timeout` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from bench.common import pct
+from bench.common import pct, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "p" * 48
@@ -112,15 +112,6 @@ def _epoch(naive_utc: dt.datetime) -> float:
     return naive_utc.replace(tzinfo=dt.UTC).timestamp()
 
 
-def _wait_for(predicate, timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
-
-
 def _workers(env: Env, count: int) -> subprocess.Popen:
     worker = subprocess.Popen(
         [sys.executable, "-m", "jobs.worker", "--workers", str(count)],
@@ -164,7 +155,7 @@ def single(env: Env, trials: int, workers: int) -> list[str]:
                 def initialized(target_id=target.id):
                     return PostTarget.get_by_id(target_id).publish_id is not None
 
-                if not _wait_for(initialized, 30):
+                if not wait_for(initialized, 30):
                     row = PostTarget.get_by_id(target.id)
                     raise RuntimeError(
                         f"trial {len(late) + 1}: not initialized within 30 s "
@@ -211,7 +202,7 @@ def burst(env: Env, count: int, workers: int, accounts) -> list[str]:
                     == count
                 )
 
-            _wait_for(all_initialized, 180, step=0.5)
+            wait_for(all_initialized, 180, step=0.5)
             rows = list(PostTarget.select(PostTarget.publish_id).where(PostTarget.post.in_(ids)))
     finally:
         _stop(worker)
@@ -489,7 +480,7 @@ def top_of_hour(
                         == posts
                     )
 
-                _wait_for(uploaded, 60 + 3 * posts * size * 8 / (mbps * 1e6), step=1)
+                wait_for(uploaded, 60 + 3 * posts * size * 8 / (mbps * 1e6), step=1)
                 rows = list(
                     PostTarget.select(PostTarget.publish_id).where(PostTarget.post.in_(ids))
                 )

@@ -17,10 +17,11 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import redis
+
+from bench.common import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,15 +31,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait(predicate, timeout: float, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 class PrivateRedis:
@@ -73,7 +65,7 @@ class PrivateRedis:
             except redis.ConnectionError:
                 return False
 
-        if not _wait(answers, 10):
+        if not wait_for(answers, 10, step=0.05):
             self.stop()
             raise SystemExit("chaos: the private redis-server did not start")
 
@@ -182,7 +174,9 @@ class PrivatePostgres:
         lock = self.datadir / "postmaster.pid"
         with contextlib.suppress(OSError, ValueError, IndexError):
             pid = int(lock.read_text().splitlines()[0])
-            if not _alive(pid) and not _wait(lambda: not Path(f"/proc/{pid}").exists(), 3):
+            if not _alive(pid) and not wait_for(
+                lambda: not Path(f"/proc/{pid}").exists(), 3, step=0.05
+            ):
                 lock.unlink()
 
     def postmaster_pid(self) -> int | None:
@@ -202,7 +196,7 @@ class PrivatePostgres:
         for victim in [pid, *children]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(victim, signal.SIGKILL)
-        _wait(lambda: all(not _alive(p) for p in [pid, *children]), 10)
+        wait_for(lambda: all(not _alive(p) for p in [pid, *children]), 10, step=0.05)
 
     def stop(self) -> None:
         """Stop the server quickly (immediate shutdown) if it runs."""
