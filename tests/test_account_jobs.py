@@ -8,6 +8,7 @@ import jobs
 from jobs import upkeep as account_jobs
 from jobs.periodic import PERIODIC, tick
 from tests import accounts_flow as flow
+from tests.conftest import home
 from tests.test_jobs import run_worker_burst
 from webapp.models import Account, Notification, Post, PostTarget, utcnow
 
@@ -40,6 +41,7 @@ def test_accounts_are_checked_ahead_of_their_scheduled_posts(admin_client, tikto
     account.last_checked_at = utcnow() - dt.timedelta(hours=1)
     account.save()
     post = Post.create(
+        workspace=home(account.owner),
         author=account.owner,
         caption="soon",
         status="scheduled",

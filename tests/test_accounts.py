@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests import accounts_flow as flow
-from tests.conftest import login, make_user, post_form
+from tests.conftest import home, login, make_user, post_form
 from webapp.models import Account, Notification, Post, PostTarget, utcnow
 from webapp.tiktok.tokens import client_for, refresh, valid_access_token
 
@@ -139,7 +139,9 @@ def test_missing_scopes_are_saved_and_explained(admin_client, tiktok):
 def test_reconnect_keeps_the_account_and_refuses_another_user(admin_client, tiktok, db):
     flow.connect(admin_client, ticked=["user.info.basic", "video.publish"])
     account = Account.get()
-    post = Post.create(author=account.owner, caption="kept", status="published")
+    post = Post.create(
+        workspace=home(account.owner), author=account.owner, caption="kept", status="published"
+    )
     PostTarget.create(post=post, account=account, status="published")
     wrong = flow.connect(admin_client, creator="lena.quiet", reconnect=account.id)
     assert wrong.status_code == 400
@@ -167,6 +169,7 @@ def test_disconnect_asks_then_revokes_and_cancels_scheduled_posts(admin_client, 
     account = Account.get()
     token = account.access_token()
     post = Post.create(
+        workspace=home(account.owner),
         author=account.owner,
         caption="Launch teaser",
         status="scheduled",
@@ -204,6 +207,7 @@ def test_disconnect_cancels_only_what_is_still_scheduled_and_drops_its_jobs(
     targets = []
     for caption in ("Races the revoke", "Still waiting"):
         post = Post.create(
+            workspace=home(account.owner),
             author=account.owner,
             caption=caption,
             status="scheduled",

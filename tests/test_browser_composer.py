@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import accounts_flow as flow
-from tests.conftest import ffmpeg_clip
+from tests.conftest import ffmpeg_clip, home
 from tests.test_browser import sign_in
 from tests.test_composer import add_video
 from webapp.models import Account, TikTokService
@@ -457,7 +457,11 @@ def test_a_slow_check_keeps_a_photo_posts_title_and_description(
     flow.connect(admin_client)
     account = Account.get()
     photo = Media.create(
-        owner=admin, kind="photo", original_name="look.jpg", stored_name=f"{admin.id}/p.jpg"
+        workspace=home(admin),
+        owner=admin,
+        kind="photo",
+        original_name="look.jpg",
+        stored_name=f"{admin.id}/p.jpg",
     )
     ffmpeg_image(Path(app.config["MEDIA_ROOT"]) / photo.stored_name)
     slow = SlowPaths(app)

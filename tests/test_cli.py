@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SECRET
+from tests.conftest import SECRET, home
 from webapp import create_app
 from webapp.db import connected
 from webapp.models import Account, TikTokService, User
@@ -80,7 +80,7 @@ def test_secret_rotation_reencrypts_everything(settings, app):
         service.set_client_secret("client-secret-1")
         service.save()
         user = User.create(email="o@example.com", password_hash="x")
-        account = Account.create(owner=user, open_id="o1")
+        account = Account.create(workspace=home(user), owner=user, open_id="o1")
         account.set_tokens("access-1", "refresh-1")
         account.save()
     new_secret = "a-brand-new-secret-key-of-enough-length-42"

@@ -9,13 +9,14 @@ import re
 import pytest
 
 from tests import accounts_flow as flow
-from tests.conftest import csrf_token, make_user
+from tests.conftest import csrf_token, home, make_user
 from tests.test_mediafacts import files  # noqa: F401 - generated sample files
 from webapp.models import Account, Media, Post, PostEvent, PostMedia, PostTarget, utcnow
 
 
 def add_video(owner, duration_ms=30_000, problems=()):
     return Media.create(
+        workspace=home(owner),
         owner=owner,
         kind="video",
         original_name="clip.mp4",
@@ -175,7 +176,7 @@ def test_media_of_another_user_is_refused(app, admin_client, maya, db):
     theirs = add_video(stranger)
     reply = submit(admin_client, form(maya, theirs))
     assert reply.status_code == 422
-    assert "isn&#39;t yours or no longer exists" in reply.get_data(as_text=True)
+    assert "isn&#39;t in this workspace or no longer exists" in reply.get_data(as_text=True)
     assert Post.select().count() == 0
 
 
@@ -312,6 +313,7 @@ def test_the_daily_cap_is_warned_before_confirming(admin_client, maya, admin):
     video = add_video(admin)
     for i in range(15):
         p = Post.create(
+            workspace=home(admin),
             author=admin,
             caption=f"p{i}",
             status="scheduled",

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests import accounts_flow as flow
-from tests.conftest import PASSWORD, csrf_token, make_user, post_form
+from tests.conftest import PASSWORD, csrf_token, home, make_user, post_form
 from tests.test_composer import add_video
 from tests.test_composer import form as composer_form
 from webapp.models import (
@@ -854,6 +854,7 @@ SERVICE_MODES = st.sampled_from([("direct_post", True), ("direct_post", False), 
 def add_photo(owner, n: int = 0) -> Media:
     """Add a ready JPEG to owner's media."""
     return Media.create(
+        workspace=home(owner),
         owner=owner,
         kind="photo",
         original_name=f"p{n}.jpg",
@@ -875,12 +876,22 @@ def world(admin_client, admin, tiktok, db):
     ids = {
         "@maya": Account.get(Account.open_id == "sbx-open-maya").id,
         "@stale": Account.create(
-            owner=admin, open_id="sbx-stale", display_name="Stale", status="reconnect_needed"
+            workspace=home(admin),
+            owner=admin,
+            open_id="sbx-stale",
+            display_name="Stale",
+            status="reconnect_needed",
         ).id,
         "@gone": Account.create(
-            owner=admin, open_id="sbx-gone", display_name="Gone", status="disconnected"
+            workspace=home(admin),
+            owner=admin,
+            open_id="sbx-gone",
+            display_name="Gone",
+            status="disconnected",
         ).id,
-        "@theirs": Account.create(owner=stranger, open_id="sbx-theirs", display_name="Theirs").id,
+        "@theirs": Account.create(
+            workspace=home(stranger), owner=stranger, open_id="sbx-theirs", display_name="Theirs"
+        ).id,
         "@video": add_video(admin).id,
         "@photo": add_photo(admin, 1).id,
         "@photo2": add_photo(admin, 2).id,
@@ -898,9 +909,10 @@ def _reset_composer(world, zone: str | None, service: tuple[str, bool]) -> None:
     for model in reversed(POST_MODELS):
         model.delete().execute()
     admin, maya = world.admin, world.ids["@maya"]
-    draft = Post.create(author=admin, caption="Own draft", status="draft")
+    draft = Post.create(workspace=home(admin), author=admin, caption="Own draft", status="draft")
     PostTarget.create(post=draft, account=maya, status="draft")
     scheduled = Post.create(
+        workspace=home(admin),
         author=admin,
         caption="Own scheduled",
         status="scheduled",
@@ -908,8 +920,12 @@ def _reset_composer(world, zone: str | None, service: tuple[str, bool]) -> None:
         consent_at=utcnow(),
     )
     PostTarget.create(post=scheduled, account=maya, status="scheduled", privacy_level="SELF_ONLY")
-    published = Post.create(author=admin, caption="Published", status="published")
-    foreign = Post.create(author=world.stranger, caption="Theirs", status="draft")
+    published = Post.create(
+        workspace=home(admin), author=admin, caption="Published", status="published"
+    )
+    foreign = Post.create(
+        workspace=home(world.stranger), author=world.stranger, caption="Theirs", status="draft"
+    )
     world.ids |= {
         "@own_draft": draft.id,
         "@own_scheduled": scheduled.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from tests.conftest import csrf_token, login, make_user, post_form
+from tests.conftest import csrf_token, home, login, make_user, post_form
 from tests.test_mediafacts import files  # noqa: F401 - the generated sample files
 from webapp.models import Media, Post, PostMedia
 
@@ -122,7 +122,9 @@ def test_png_and_oversized_photos_get_a_converted_copy_with_consent(admin_client
 def test_delete_is_refused_while_a_scheduled_post_uses_the_file(admin_client, files, admin):  # noqa: F811
     upload(admin_client, (files["good"], "launch.mp4"))
     media = Media.get()
-    post = Post.create(author=admin, caption="Launch day", status="scheduled")
+    post = Post.create(
+        workspace=home(admin), author=admin, caption="Launch day", status="scheduled"
+    )
     PostMedia.create(post=post, media=media)
     confirm = admin_client.get(f"/media/{media.id}/delete").get_data(as_text=True)
     assert "these posts still use it" in confirm and "Launch day" in confirm

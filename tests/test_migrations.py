@@ -8,7 +8,7 @@ import peewee as pw
 import pytest
 from playhouse.schema_diff import diff_models
 
-from tests.conftest import PG_SCHEMA, postgres_available, postgres_url, reset_postgres_schema
+from tests.conftest import PG_SCHEMA, home, postgres_available, postgres_url, reset_postgres_schema
 from webapp import db as dbmod
 from webapp.models import MODELS
 
@@ -42,6 +42,7 @@ ALL_MIGRATIONS = [
     "0005_public_pages",
     "0006_session_token",
     "0007_post_history_indexes",
+    "0008_workspaces",
 ]
 
 
@@ -69,10 +70,12 @@ def test_models_work_on_the_migrated_schema(db):
     from webapp.models import Account, Post, PostEvent, PostTarget, User
 
     user = User.create(email="m@example.com", password_hash="x")
-    account = Account.create(owner=user, open_id="open-1", username="u", display_name="U")
+    account = Account.create(
+        workspace=home(user), owner=user, open_id="open-1", username="u", display_name="U"
+    )
     account.set_tokens("act.secret-access", "rft.secret-refresh")
     account.save()
-    post = Post.create(author=user, caption="héllo 👋")
+    post = Post.create(workspace=home(user), author=user, caption="héllo 👋")
     target = PostTarget.create(post=post, account=account, total_bytes=4 * 1024**3)
     PostEvent.create(post=post, target=target, kind="created", data={"k": [1, 2]})
     fresh = Account.get_by_id(account.id)
@@ -80,7 +83,7 @@ def test_models_work_on_the_migrated_schema(db):
     assert PostTarget.get_by_id(target.id).total_bytes == 4 * 1024**3
     assert PostEvent.get().data == {"k": [1, 2]}
     with pytest.raises(pw.IntegrityError), db.atomic():
-        Account.create(owner=user, open_id="open-1")
+        Account.create(workspace=home(user), owner=user, open_id="open-1")
     raw = db.execute_sql("SELECT access_token_enc, refresh_token_enc FROM account").fetchone()
     assert "secret" not in raw[0] and "secret" not in raw[1]
 
@@ -162,12 +165,16 @@ def test_each_test_starts_on_empty_tables_with_ids_from_one(db):
     from webapp.models import Account, Post, User
 
     user = User.create(email="m@example.com", password_hash="x")
-    Account.create(owner=user, open_id="open-1", username="u", display_name="U")
-    Post.delete().where(Post.id == Post.create(author=user, caption="gone").id).execute()
+    Account.create(
+        workspace=home(user), owner=user, open_id="open-1", username="u", display_name="U"
+    )
+    Post.delete().where(
+        Post.id == Post.create(workspace=home(user), author=user, caption="gone").id
+    ).execute()
     assert Post.select().count() == 0
     _empty_tables(db)
     db.connect(reuse_if_open=True)
     assert {m.__name__: m.select().count() for m in MODELS} == {m.__name__: 0 for m in MODELS}
     again = User.create(email="n@example.com", password_hash="x")
     assert again.id == 1
-    assert Post.create(author=again, caption="first").id == 1
+    assert Post.create(workspace=home(again), author=again, caption="first").id == 1

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import login, make_user
+from tests.conftest import home, login, make_user
 from webapp.models import Post, User
 from webapp.pagination import BAD_CURSOR, GONE_CURSOR, Cursor
 
@@ -154,7 +154,9 @@ def day_cells(body: str) -> dict[str, str]:
 
 def schedule(author, caption: str, at: dt.datetime, status: str = "scheduled") -> Post:
     """Add a post scheduled at a UTC time."""
-    return Post.create(author=author, caption=caption, status=status, scheduled_at=at)
+    return Post.create(
+        workspace=home(author), author=author, caption=caption, status=status, scheduled_at=at
+    )
 
 
 def test_calendar_days_end_at_the_users_midnight(client, db):

@@ -28,7 +28,7 @@ from jobs import publishing as pubjobs
 from jobs.webhooks import handle_event
 from sandbox import rules as sandbox_rules
 from tests import accounts_flow as flow
-from tests.conftest import csrf_token, ffmpeg_clip, ffmpeg_image
+from tests.conftest import csrf_token, ffmpeg_clip, ffmpeg_image, home
 from tests.test_jobs import run_worker_burst
 from webapp import publishing
 from webapp.media import pull
@@ -93,6 +93,7 @@ def add_media(owner, settings, *, name="clip.mp4", size=None, kind="video"):
         path = ffmpeg_image(Path(settings["MEDIA_ROOT"]) / "1" / name, "640x800")
         content_type = "image/jpeg"
     return Media.create(
+        workspace=home(owner),
         owner=owner,
         kind=kind,
         original_name=name,
@@ -108,6 +109,7 @@ def add_media(owner, settings, *, name="clip.mp4", size=None, kind="video"):
 
 def make_post(owner, account, media, *, privacy="PUBLIC_TO_EVERYONE", post_type="video", **opts):
     post = Post.create(
+        workspace=home(owner),
         author=owner,
         post_type=post_type,
         caption=opts.pop("caption", "Hello from Cadence #test"),
@@ -542,6 +544,7 @@ def test_failed_processing_is_explained_without_retry(maya, admin, job_settings,
     root.mkdir(parents=True, exist_ok=True)
     (root / "bad.mp4").write_bytes(b"not a video at all" * 1000)
     media = Media.create(
+        workspace=home(admin),
         owner=admin,
         kind="video",
         original_name="bad.mp4",
@@ -562,6 +565,7 @@ def clip_media(owner, settings, name: str, **clip) -> Media:
 
     path = ffmpeg_clip(Path(settings["MEDIA_ROOT"]) / "1" / name, **clip)
     return Media.create(
+        workspace=home(owner),
         owner=owner,
         kind="video",
         original_name=name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.routing import IntegerConverter as _WerkzeugInteger
 
 from webapp import config as cfg
@@ -36,9 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["MAX_CONTENT_LENGTH"] = 16 * 1024**2  # forms; media uploads get their own limit
     _secure_cookies(app)
 
-    from webapp import cli, db, error_pages, extensions, htmx, security
+    from webapp import cli, db, error_pages, extensions, htmx, permissions, security
 
     db.init_app(app)
+    permissions.init_app(app)  # after the database: it reads the workspace a URL names
     extensions.init_app(app)
     security.init_app(app)
     htmx.init_app(app)
@@ -58,18 +59,39 @@ def create_app(config: dict | None = None) -> Flask:
         from webapp.auditkit.views import panel_values
         from webapp.models import AppSettings
         from webapp.notifications.inbox import unread_count
+        from webapp.permissions import link_workspace
         from webapp.public import texts
+        from webapp.workspaces.members import role_of, workspaces_of
+        from webapp.workspaces.roles import LABELS
+        from webapp.workspaces.views import workspace_menu
 
         try:
-            unread = unread_count(current_user.id) if current_user.is_authenticated else 0
+            signed_in = current_user.is_authenticated
+            nav = link_workspace() if signed_in else None
+            nav_role = g.get("role") or (role_of(current_user, nav) if nav else None)
+            unread = unread_count(current_user.id, nav and nav.id) if signed_in else 0
             return {
                 "app_name": AppSettings.load().app_name,
                 "unread_notifications": unread,
-                "public_links": [] if current_user.is_authenticated else texts.links(),
+                "public_links": [] if signed_in else texts.links(),
+                # The workspace the page is in (None outside one), the one the menu links to,
+                # and the ones the switcher offers.
+                "workspace": g.get("workspace"),
+                "role": nav_role,
+                "nav_workspace": nav,
+                "my_workspaces": workspaces_of(current_user) if signed_in else [],
+                "role_labels": LABELS,
+                "workspace_menu": workspace_menu(nav_role) if nav else [],
                 **panel_values(),
             }
         except Exception:  # noqa: BLE001 - an error page must render even without a database
-            return {"app_name": "Cadence", "unread_notifications": 0, "public_links": []}
+            return {
+                "app_name": "Cadence",
+                "unread_notifications": 0,
+                "public_links": [],
+                "nav_workspace": None,
+                "my_workspaces": [],
+            }
 
     return app
 
@@ -134,9 +156,11 @@ def _register_blueprints(app: Flask) -> None:
         posts,
         public,
         webhooks,
+        workspaces,
     )
 
     for module in (
+        workspaces,
         auth,
         dashboard,
         posts,
@@ -151,3 +175,5 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(media.pull_bp)
+    app.register_blueprint(accounts.callback_bp)
+    app.register_blueprint(workspaces.ws_bp)

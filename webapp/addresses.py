@@ -9,6 +9,12 @@ from flask import current_app, request
 CALLBACK_PATH = "/accounts/callback"
 
 
+def in_workspace(slug: str, path: str) -> str:
+    """Return the address of path (e.g. "/posts/12") within the workspace named by slug: what
+    links stored for later (notifications, emails) carry, built without a request."""
+    return f"/w/{slug}{path}"
+
+
 def public_url(path: str) -> str:
     """Return the address outsiders (TikTok) reach path at: PUBLIC_URL, else this request's."""
     base = current_app.config.get("PUBLIC_URL") or request.url_root

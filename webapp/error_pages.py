@@ -92,6 +92,10 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         code = exc.code or 500
         message = MESSAGES.get(code, exc.description)
+        if code == 403 and g.get("refusal"):
+            from webapp.workspaces.roles import REFUSALS
+
+            message = REFUSALS[g.refusal]
         return render_template("errors/error.html", code=code, message=message), code
 
     @app.errorhandler(Exception)

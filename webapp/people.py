@@ -13,8 +13,16 @@ class RuleError(ValueError):
     """A change refused by a rule; the message is written for the person who asked."""
 
 
-def create_user(email: str, password: str, *, role: str = "member", name: str = "") -> User:
-    """Create a user after checking email, password and role."""
+def create_user(
+    email: str,
+    password: str,
+    *,
+    role: str = "member",
+    name: str = "",
+    personal_workspace: bool = True,
+) -> User:
+    """Create a user after checking email, password and role; unless told otherwise (someone
+    joining by invitation), the new person gets a workspace of their own to manage."""
     email = normalize_email(email)
     for problem in (email_problem(email), password_problem(password, MIN_PASSWORD_LENGTH)):
         if problem:
@@ -26,6 +34,10 @@ def create_user(email: str, password: str, *, role: str = "member", name: str = 
     try:
         with db.atomic():
             user.save()
+            if personal_workspace:
+                from webapp.workspaces.members import create_workspace, personal_name
+
+                create_workspace(personal_name(user), user)
     except pw.IntegrityError as exc:
         raise RuleError("A user with this email already exists.") from exc
     return user

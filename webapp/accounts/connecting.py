@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from webapp.addresses import redirect_uri
 from webapp.db import db
 from webapp.extensions import get_redis
-from webapp.models import Account, User, utcnow
+from webapp.models import Account, User, Workspace, utcnow
 from webapp.tiktok import OAuthError, TikTokError
 from webapp.tiktok.client import POSTING_SCOPES
 from webapp.tiktok.tokens import SCOPE_EFFECTS, app_client, missing_scopes, store_tokens
@@ -38,10 +38,16 @@ def session_nonce(session) -> str:
     return session["oauth_nonce"]
 
 
-def authorize_url(user: User, nonce: str, reconnect: int | None) -> str:
-    """Remember a fresh state for this user and session; return TikTok's authorization URL."""
+def authorize_url(user: User, workspace: Workspace, nonce: str, reconnect: int | None) -> str:
+    """Remember a fresh state for this user, workspace and session; return TikTok's
+    authorization URL."""
     state = secrets.token_urlsafe(32)
-    record = {"user_id": user.id, "nonce": nonce, "reconnect": reconnect}
+    record = {
+        "user_id": user.id,
+        "workspace_id": workspace.id,
+        "nonce": nonce,
+        "reconnect": reconnect,
+    }
     get_redis().set(_state_key(state), json.dumps(record), ex=STATE_TTL)
     return app_client().authorize_url(
         redirect_uri=redirect_uri(), state=state, scopes=POSTING_SCOPES
@@ -134,12 +140,25 @@ def _outcome(user: User, nonce: str | None, args) -> Outcome:
 
 
 def _save(user: User, record: dict, tokens, profile: dict) -> Outcome:
+    from webapp.workspaces.members import role_of
+    from webapp.workspaces.roles import Can, allows
+
     reconnect_id = record.get("reconnect")
+    workspace = Workspace.get_or_none(Workspace.id == record.get("workspace_id"))
+    if workspace is None or not allows(role_of(user, workspace), Can.CONNECT):
+        return Outcome(
+            False,
+            "You can no longer connect accounts in that workspace (it was deleted, or your "
+            "role changed). Nothing was saved.",
+            403,
+        )
     existing = Account.get_or_none(
         (Account.provider == "tiktok") & (Account.open_id == tokens.open_id)
     )
     if reconnect_id is not None:
-        target = Account.get_or_none((Account.id == reconnect_id) & (Account.owner == user.id))
+        target = Account.get_or_none(
+            (Account.id == reconnect_id) & (Account.workspace == workspace.id)
+        )
         if target is None or target.open_id != tokens.open_id:
             shown = profile.get("username") or profile.get("display_name") or "another account"
             expected = target.username or target.display_name if target else "this account"
@@ -150,15 +169,21 @@ def _save(user: User, record: dict, tokens, profile: dict) -> Outcome:
                 "use Add Account; to reconnect, sign in to TikTok as the right account.",
                 400,
             )
-    if existing is not None and existing.owner_id != user.id:
+    moving = existing is not None and existing.workspace_id != workspace.id
+    if moving and existing.status != "disconnected":
         return Outcome(
             False,
-            "This TikTok account is already connected in Cadence by another user. "
-            "Ask them or an admin to disconnect it first.",
+            "This TikTok account is already connected in another workspace. "
+            "Ask a manager of that workspace or an admin to disconnect it first.",
             409,
         )
     with db.atomic():
-        account = existing or Account(owner=user.id, provider="tiktok", open_id=tokens.open_id)
+        account = existing or Account(
+            workspace=workspace.id, owner=user.id, provider="tiktok", open_id=tokens.open_id
+        )
+        if moving:  # disconnected elsewhere: it joins this workspace; its old posts stay there
+            account.workspace = workspace.id
+            account.owner = user.id
         account.union_id = profile.get("union_id", account.union_id or "")
         account.display_name = profile.get("display_name", account.display_name or "")
         account.avatar_url = profile.get("avatar_url", account.avatar_url or "")

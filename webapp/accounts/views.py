@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import time
 
-from flask import abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from webapp import htmx, publishing
-from webapp.accounts import bp, connecting
+from webapp.accounts import bp, callback_bp, connecting
 from webapp.accounts.common import own_account
+from webapp.addresses import CALLBACK_PATH
 from webapp.extensions import get_redis
 from webapp.models import Account, Post, PostTarget, TikTokService
+from webapp.permissions import requires
 from webapp.tiktok import TikTokError
 from webapp.tiktok.tokens import SCOPE_EFFECTS, app_client, check_account, missing_scopes
+from webapp.workspaces.roles import Can
 
 
 @bp.route("/")
+@requires(Can.VIEW)
 def index():
-    """List the user's connected accounts as cards."""
+    """List the workspace's connected accounts as cards."""
     accounts = list(
         Account.select()
-        .where((Account.owner == current_user.id) & (Account.status != "disconnected"))
+        .where((Account.workspace == g.workspace.id) & (Account.status != "disconnected"))
         .order_by(Account.display_name)
     )
     return render_template(
@@ -33,6 +47,7 @@ def index():
 
 
 @bp.route("/add")
+@requires(Can.CONNECT)
 def add():
     """Show the providers one can connect (a dialog over htmx, a page otherwise)."""
     service = TikTokService.load()
@@ -44,6 +59,7 @@ def add():
 
 
 @bp.route("/connect/tiktok")
+@requires(Can.CONNECT)
 def connect():
     """Send the browser to TikTok's authorization page (opened in a new tab)."""
     if not TikTokService.load().is_configured:
@@ -57,10 +73,10 @@ def connect():
     if reconnect is not None:
         own_account(reconnect)
     nonce = connecting.session_nonce(session)
-    return redirect(connecting.authorize_url(current_user, nonce, reconnect))
+    return redirect(connecting.authorize_url(current_user, g.workspace, nonce, reconnect))
 
 
-@bp.route("/callback")
+@callback_bp.route(CALLBACK_PATH)
 def callback():
     """Finish OAuth (TikTok sends the browser here) and show how it ended."""
     outcome = connecting.finish(current_user, session.get("oauth_nonce"), request.args)
@@ -70,6 +86,7 @@ def callback():
 
 
 @bp.route("/connect/wait")
+@requires(Can.CONNECT)
 def wait():
     """Tell the first tab when the OAuth tab has finished (204 until then; htmx keeps polling)."""
     since = request.args.get("since", type=float)
@@ -86,6 +103,7 @@ def wait():
 
 
 @bp.route("/<int:account_id>/check", methods=["POST"])
+@requires(Can.CONNECT)
 def check(account_id: int):
     """Ask TikTok now whether the account can still post."""
     account = own_account(account_id)
@@ -104,6 +122,7 @@ def _scheduled_targets(account: Account):
 
 
 @bp.route("/<int:account_id>/disconnect", methods=["GET", "POST"])
+@requires(Can.CONNECT)
 def disconnect(account_id: int):
     """Ask for confirmation; then revoke at TikTok, delete the tokens, cancel scheduled posts."""
     account = own_account(account_id)

@@ -43,10 +43,10 @@ def panel_values() -> dict:
 
 
 def _back():
-    target = request.referrer or url_for("dashboard.index")
+    target = request.referrer or url_for("workspaces.home")
     # Only back to our own pages.
     if not target.startswith(request.host_url):
-        target = url_for("dashboard.index")
+        target = url_for("workspaces.home")
     return redirect(target, code=303)
 
 

@@ -33,7 +33,7 @@ def safe_next(target: str | None) -> str:
             and not target.startswith("//")
         ):
             return target
-    return url_for("dashboard.index")
+    return url_for("workspaces.home")
 
 
 def wait_message(seconds: int) -> str:

@@ -27,6 +27,7 @@ from webapp.models import (
     PostTarget,
     TikTokService,
     User,
+    Workspace,
     utcnow,
 )
 from webapp.tiktok.rules import (
@@ -66,54 +67,65 @@ def declaration_parts(decision_text: str, links) -> list[tuple[str, str]]:
     return [p for p in parts if p[0]]
 
 
-def chosen_media(data: ComposerInput, user: User) -> tuple[list[Media], MediaFacts | None, str]:
-    """Return the user's chosen media in order, what the decision needs to know about them,
+def chosen_media(
+    data: ComposerInput, workspace: Workspace
+) -> tuple[list[Media], MediaFacts | None, str]:
+    """Return the chosen media of the workspace in order, what the decision needs to know about them,
     and a problem ('' when none)."""
     if not data.media_ids:
         return [], None, ""
     rows = {
         m.id: m
         for m in Media.select().where(
-            Media.id.in_(data.media_ids) & (Media.owner == user.id) & (Media.status != "deleted")
+            Media.id.in_(data.media_ids)
+            & (Media.workspace == workspace.id)
+            & (Media.status != "deleted")
         )
     }
     if len(rows) != len(data.media_ids):
-        return [], None, "One of the chosen files isn't yours or no longer exists. Choose again."
+        return (
+            [],
+            None,
+            "One of the chosen files isn't in this workspace or no longer exists. Choose again.",
+        )
     ordered = [rows[i] for i in data.media_ids]
     return ordered, publishing.media_facts(ordered, data.post_type), ""
 
 
-def postable_accounts(user: User) -> list[Account]:
-    """Return the accounts the user may choose in the composer."""
+def postable_accounts(workspace: Workspace) -> list[Account]:
+    """Return the accounts one may choose in the workspace's composer."""
     return list(
         Account.select()
-        .where((Account.owner == user.id) & (Account.status != "disconnected"))
+        .where((Account.workspace == workspace.id) & (Account.status != "disconnected"))
         .order_by(Account.display_name)
     )
 
 
-def only_connected_account(user: User) -> Account | None:
-    """Return the user's one connected account (the composer chooses it already), else None."""
+def only_connected_account(workspace: Workspace) -> Account | None:
+    """Return the workspace's one connected account (the composer chooses it already), else
+    None."""
     connected = list(
         Account.select(Account.id)
-        .where((Account.owner == user.id) & (Account.status == "connected"))
+        .where((Account.workspace == workspace.id) & (Account.status == "connected"))
         .limit(2)
     )
     return connected[0] if len(connected) == 1 else None
 
 
-def compose(data: ComposerInput, user: User) -> dict:
+def compose(data: ComposerInput, user: User, workspace: Workspace) -> dict:
     """Decide every selected account's panel and the page's overall state."""
     service = TikTokService.load()
     settings = AppSettings.load()
-    accounts = postable_accounts(user)
+    accounts = postable_accounts(workspace)
     mine = {a.id: a for a in accounts}
-    media, facts, media_problem = chosen_media(data, user)
+    media, facts, media_problem = chosen_media(data, workspace)
     errors = []
     if not data.account_ids:
         errors.append("Choose at least one account to post to.")
     if any(i not in mine for i in data.account_ids):
-        errors.append("One of the chosen accounts isn't yours or is disconnected. Choose again.")
+        errors.append(
+            "One of the chosen accounts isn't in this workspace or is disconnected. Choose again."
+        )
     if media_problem:
         errors.append(media_problem)
     # Whatever the share type or action (an "Upload as draft" video sends no caption to TikTok,
@@ -160,7 +172,7 @@ def compose(data: ComposerInput, user: User) -> dict:
         "service": service,
         "media_choices": list(
             Media.select()
-            .where((Media.owner == user.id) & (Media.status != "deleted"))
+            .where((Media.workspace == workspace.id) & (Media.status != "deleted"))
             .order_by(Media.created_at.desc())
         ),
         "chosen_media": media,
@@ -254,10 +266,10 @@ def from_post_args(post: Post, user: User):
     return from_post(post, zone_for(user, AppSettings.load().timezone))
 
 
-def editable_post(post_id: int, user: User) -> Post | None:
-    """Return the user's draft or scheduled post, or None."""
+def editable_post(post_id: int, workspace: Workspace) -> Post | None:
+    """Return the workspace's draft or scheduled post, or None."""
     return Post.get_or_none(
-        (Post.id == post_id) & (Post.author == user.id) & Post.status.in_(EDITABLE)
+        (Post.id == post_id) & (Post.workspace == workspace.id) & Post.status.in_(EDITABLE)
     )
 
 
@@ -271,14 +283,16 @@ class Submission:
     started_meanwhile: bool = False
 
 
-def submit(data: ComposerInput, user: User, existing: Post | None) -> Submission:
+def submit(
+    data: ComposerInput, user: User, workspace: Workspace, existing: Post | None
+) -> Submission:
     """Run the same decision once more; refuse with reasons, or save the post with everyone's
     consent and queue it (a draft is only saved)."""
     if not data.action:
         data.action = "save_draft"
-    context = compose(data, user)
+    context = compose(data, user, workspace)
     if data.action == "save_draft":
-        reasons = [r for r in context["reasons"] if "isn't yours" in r]
+        reasons = [r for r in context["reasons"] if "isn't in this workspace" in r]
         if not data.account_ids and not data.media_ids and not data.caption.strip():
             reasons.append("There is nothing to save yet.")
         reasons += data.too_long  # a draft skips TikTok's limits, but text is never cut
@@ -296,7 +310,7 @@ def submit(data: ComposerInput, user: User, existing: Post | None) -> Submission
         except RedisError:
             log.warning("could not drop the queued jobs of post %s", existing.id)
     try:
-        post = _save(data, context, when, existing, user)
+        post = _save(data, context, when, existing, user, workspace)
     except StartedMeanwhile:
         return Submission(context, post=existing, started_meanwhile=True)
     if data.action != "save_draft":
@@ -309,12 +323,17 @@ def submit(data: ComposerInput, user: User, existing: Post | None) -> Submission
 
 
 def _save(
-    data: ComposerInput, context: dict, when: dt.datetime | None, existing: Post | None, user
+    data: ComposerInput,
+    context: dict,
+    when: dt.datetime | None,
+    existing: Post | None,
+    user: User,
+    workspace: Workspace,
 ) -> Post:
     draft = data.action == "save_draft"
     now = utcnow()
     with db.atomic():
-        post = existing or Post(author=user.id)
+        post = existing or Post(author=user.id, workspace=workspace.id)
         if existing is not None:
             # An edit replaces what was chosen; the post keeps its id and its timeline.
             # Only targets nobody started may go (replace_targets below raises

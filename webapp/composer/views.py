@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp import htmx
@@ -14,7 +14,9 @@ from webapp.composer import bp, posting
 from webapp.composer.form import parse
 from webapp.media.storage import cover_frames
 from webapp.models import Media
+from webapp.permissions import requires
 from webapp.tiktok.rules import PROCESSING_NOTICE
+from webapp.workspaces.roles import Can
 
 
 @bp.app_template_filter("keep_key")
@@ -30,34 +32,41 @@ def keep_key(state) -> str:
 
 
 @bp.route("/", methods=["GET"])
+@requires(Can.EDIT)
 def create():
     """Show the composer (nothing chosen: no privacy, interactions off, disclosure off)."""
     data = parse(request.args)
     if not data.account_ids:
-        only = posting.only_connected_account(current_user)
+        only = posting.only_connected_account(g.workspace)
         if only is not None:
             # One account: choose it already (its settings still start untouched).
             args = request.args.copy()
             args["accounts"] = str(only.id)
             data = parse(args)
-    return render_template("composer/create.html", **posting.compose(data, current_user))
+    return render_template(
+        "composer/create.html", **posting.compose(data, current_user, g.workspace)
+    )
 
 
 def _editable(post_id: int):
-    post = posting.editable_post(post_id, current_user)
+    post = posting.editable_post(post_id, g.workspace)
     if post is None:
         abort(404)
     return post
 
 
 @bp.route("/<int:post_id>/edit")
+@requires(Can.EDIT)
 def edit(post_id: int):
     """Reopen a draft, or a scheduled post that hasn't started publishing, in the composer."""
     data = parse(posting.from_post_args(_editable(post_id), current_user))
-    return render_template("composer/create.html", **posting.compose(data, current_user))
+    return render_template(
+        "composer/create.html", **posting.compose(data, current_user, g.workspace)
+    )
 
 
 @bp.route("/check", methods=["POST"])
+@requires(Can.EDIT)
 def check():
     """Re-decide after a change and send back only what the server decides (htmx).
 
@@ -66,7 +75,7 @@ def check():
     answer that lands late can't undo what was typed meanwhile. A browser without JavaScript
     (the "Update" button) gets the whole page back instead.
     """
-    context = posting.compose(parse(request.form), current_user)
+    context = posting.compose(parse(request.form), current_user, g.workspace)
     if htmx.is_htmx():
         return render_template("composer/_check_all.html", **context)
     chosen = context["chosen_media"]
@@ -77,11 +86,12 @@ def check():
 
 
 @bp.route("/cover/<int:media_id>")
+@requires(Can.EDIT)
 def cover(media_id: int):
     """Draw the cover-frame picker of one video; it asks again while its frames aren't ready."""
     media = Media.get_or_none(
         (Media.id == media_id)
-        & (Media.owner == current_user.id)
+        & (Media.workspace == g.workspace.id)
         & (Media.status != "deleted")
         & (Media.kind == "video")
     )
@@ -100,11 +110,12 @@ def cover(media_id: int):
 
 
 @bp.route("/", methods=["POST"])
+@requires(Can.EDIT)
 def submit():
     """Refuse (422, the page with its reasons) or record the post and everyone's consent."""
     data = parse(request.form)
     existing = _editable(data.post_id) if data.post_id is not None else None
-    done = posting.submit(data, current_user, existing)
+    done = posting.submit(data, current_user, g.workspace, existing)
     if done.reasons:
         return render_template("composer/create.html", **done.context), 422
     post = done.post

@@ -3,18 +3,18 @@ posts, recent problems and accounts needing attention, each read from an index."
 
 from __future__ import annotations
 
-from webapp.models import Account, Media, Post, TikTokService, User
+from webapp.models import Account, Media, Post, TikTokService, Workspace
 
 # "Recent problems": posts that ended without being published, newest first.
 PROBLEM_STATUSES = ("failed", "needs_attention", "unconfirmed")
 
 
-def overview(user: User) -> dict:
-    """Return the dashboard's lists and checklist for user."""
+def overview(workspace: Workspace) -> dict:
+    """Return the dashboard's lists and checklist for a workspace."""
     service = TikTokService.load()
-    accounts = Account.select().where(Account.owner == user.id)
-    mine = Post.select().where(Post.author == user.id)
-    # Each list reads its few rows from an index on (author, status, time); the problems come
+    accounts = Account.select().where(Account.workspace == workspace.id)
+    mine = Post.select().where(Post.workspace == workspace.id)
+    # Each list reads its few rows from an index on (workspace, status, time); the problems come
     # newest first from one such read per status, merged (an IN list can't use the time order).
     upcoming = mine.where(Post.status == "scheduled").order_by(Post.scheduled_at, Post.id).limit(5)
     publishing = (
@@ -36,7 +36,7 @@ def overview(user: User) -> dict:
         ("A TikTok account is connected", accounts.exists()),
         (
             "A video or photo is uploaded",
-            Media.select().where(Media.owner == user.id).exists(),
+            Media.select().where(Media.workspace == workspace.id).exists(),
         ),
         ("A post is published or scheduled", mine.exists()),
     ]

@@ -2,9 +2,9 @@
 
 from flask import Blueprint
 
-from webapp.permissions import require_login
+from webapp.permissions import WORKSPACE_PREFIX, require_login
 
-bp = Blueprint("media", __name__, url_prefix="/media")
+bp = Blueprint("media", __name__, url_prefix=WORKSPACE_PREFIX + "/media")
 require_login(bp)
 # Files TikTok pulls (PULL_FROM_URL): signed addresses, no login (see webapp/media/pull.py).
 pull_bp = Blueprint("pull", __name__, url_prefix="/pull")

@@ -20,18 +20,18 @@ log = logging.getLogger(__name__)
 ACTIVE_POSTS = ("draft", "scheduled", "publishing", "needs_attention")
 
 
-def owned(media_id: int, user_id: int) -> Media | None:
-    """Return the user's media (never another user's, never a deleted one), or None."""
+def owned(media_id: int, workspace_id: int) -> Media | None:
+    """Return the workspace's media (never another workspace's, never a deleted one), or None."""
     return Media.get_or_none(
-        (Media.id == media_id) & (Media.owner == user_id) & (Media.status != "deleted")
+        (Media.id == media_id) & (Media.workspace == workspace_id) & (Media.status != "deleted")
     )
 
 
-def listing(user_id: int):
-    """Return the query of the user's media, newest first."""
+def listing(workspace_id: int):
+    """Return the query of the workspace's media, newest first."""
     return (
         Media.select()
-        .where((Media.owner == user_id) & (Media.status != "deleted"))
+        .where((Media.workspace == workspace_id) & (Media.status != "deleted"))
         .order_by(Media.created_at.desc(), Media.id.desc())
     )
 
@@ -56,11 +56,11 @@ class Uploaded:
         return f"Uploaded {names}.{note}"
 
 
-def take_uploads(files: list[tuple[Path, str]], user_id: int) -> Uploaded:
+def take_uploads(files: list[tuple[Path, str]], user_id: int, workspace_id: int) -> Uploaded:
     """Keep each uploaded (spooled path, original name) as media and start its check."""
     done = Uploaded()
     for spooled, filename in files:
-        media = receive(spooled, filename, user_id)
+        media = receive(spooled, filename, user_id, workspace_id=workspace_id)
         try:
             start_check(media)
         except (RedisError, ValueError):

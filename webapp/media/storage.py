@@ -117,13 +117,24 @@ def _keep(source: Path, target: Path) -> None:
 
 
 def receive(
-    source: Path, original_name: str, owner_id: int, root: str | Path | None = None
+    source: Path,
+    original_name: str,
+    owner_id: int,
+    root: str | Path | None = None,
+    workspace_id: int | None = None,
 ) -> Media:
-    """Keep an uploaded file under a random name as a media row waiting for its check."""
+    """Keep an uploaded file under a random name as a media row waiting for its check, in
+    workspace_id (default: the uploader's first workspace)."""
+    if workspace_id is None:
+        from webapp.models import User
+        from webapp.workspaces.members import default_for
+
+        workspace_id = default_for(User.get_by_id(owner_id)).id
     stored = f"{owner_id}/{secrets.token_hex(16)}{PENDING}"
     target = media_root(root) / stored
     _keep(source, target)
     return Media.create(
+        workspace=workspace_id,
         owner=owner_id,
         kind="",
         original_name=_display_name(original_name),
@@ -220,6 +231,7 @@ def store(
     owner_id: int,
     facts: Probe | None = None,
     root: str | Path | None = None,
+    workspace_id: int | None = None,
 ) -> Media:
     """Probe source and keep it as a checked media row at once (raises ValueError if unreadable).
 
@@ -228,7 +240,7 @@ def store(
     facts = facts or probe(source)
     if not facts.kind:
         raise ValueError(facts.error)
-    media = receive(source, original_name, owner_id, root)
+    media = receive(source, original_name, owner_id, root, workspace_id)
     return check(media.id, media_root(root), facts=facts)
 
 
@@ -249,6 +261,7 @@ CONVERT_FAILED = "This photo could not be converted. Try exporting it as JPEG yo
 def start_conversion(media: Media) -> Media:
     """Add the row of a TikTok-ready copy of a photo and have it made (queued, or inline)."""
     copy = Media.create(
+        workspace=media.workspace_id,
         owner=media.owner_id,
         kind="",
         original_name=_display_name(f"{Path(media.original_name).stem} (for TikTok).jpg"),

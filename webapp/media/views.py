@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -30,13 +31,15 @@ from webapp.media.storage import (
 )
 from webapp.models import Media
 from webapp.pagination import paginate
+from webapp.permissions import requires
+from webapp.workspaces.roles import Can
 
 log = logging.getLogger(__name__)
 
 
 def own_media(media_id: int) -> Media:
     """Return the current user's media, or 404 (never another user's)."""
-    media = library.owned(media_id, current_user.id)
+    media = library.owned(media_id, g.workspace.id)
     if media is None:
         abort(404)
     return media
@@ -51,13 +54,15 @@ def _done(endpoint: str = "media.index"):
 
 
 @bp.route("/")
+@requires(Can.VIEW)
 def index():
     """List the user's media, newest first, with the TikTok rules each file breaks."""
-    page = paginate(library.listing(current_user.id), request.args.get("page"))
+    page = paginate(library.listing(g.workspace.id), request.args.get("page"))
     return render_template("media/index.html", page=page)
 
 
 @bp.route("/upload", methods=["POST"])
+@requires(Can.EDIT)
 @csrf.exempt  # checked below, after sign-in, so strangers can't make us store a body first
 def upload():
     """Receive files streamed to disk and keep each as a media row; a job then checks it."""
@@ -71,7 +76,9 @@ def upload():
         return _done()
     try:
         done = library.take_uploads(
-            [(Path(item.stream.name), item.filename) for item in files], current_user.id
+            [(Path(item.stream.name), item.filename) for item in files],
+            current_user.id,
+            g.workspace.id,
         )
     finally:
         for item in files:
@@ -84,12 +91,14 @@ def upload():
 
 
 @bp.route("/<int:media_id>/row")
+@requires(Can.VIEW)
 def row(media_id: int):
     """Return one media's table row: its check's progress while running, then its facts."""
     return render_template("media/_row.html", m=own_media(media_id))
 
 
 @bp.route("/<int:media_id>/file")
+@requires(Can.VIEW)
 def file(media_id: int):
     """Send the file (with Range support) for previews."""
     media = own_media(media_id)
@@ -104,6 +113,7 @@ def file(media_id: int):
 
 
 @bp.route("/<int:media_id>/frame/<int:ms>.jpg")
+@requires(Can.VIEW)
 def frame(media_id: int, ms: int):
     """Send one cover-frame thumbnail of a video."""
     path = frame_path(own_media(media_id), ms)
@@ -113,6 +123,7 @@ def frame(media_id: int, ms: int):
 
 
 @bp.route("/<int:media_id>/convert", methods=["POST"])
+@requires(Can.EDIT)
 def convert(media_id: int):
     """Make a TikTok-ready JPEG copy of a photo (PNG, or larger than 1080 px); keep the original."""
     category, message = library.convert(own_media(media_id))
@@ -121,6 +132,7 @@ def convert(media_id: int):
 
 
 @bp.route("/<int:media_id>/delete", methods=["GET", "POST"])
+@requires(Can.EDIT)
 def delete(media_id: int):
     """Ask first; refuse while a post that isn't finished uses the file, naming it."""
     media = own_media(media_id)

@@ -13,9 +13,13 @@ from webapp.models.settings import (
     TikTokService,
 )
 from webapp.models.users import MIN_PASSWORD_LENGTH, ROLES, User, normalize_email
+from webapp.models.workspaces import Invitation, Membership, Workspace
 
 MODELS = [
     User,
+    Workspace,
+    Membership,
+    Invitation,
     AppSettings,
     TikTokService,
     Account,
@@ -52,7 +56,9 @@ __all__ = [
     "AuditKit",
     "BaseModel",
     "JSONField",
+    "Invitation",
     "Media",
+    "Membership",
     "Notification",
     "Post",
     "PostEvent",
@@ -61,6 +67,7 @@ __all__ = [
     "TikTokService",
     "User",
     "WebhookEvent",
+    "Workspace",
     "normalize_email",
     "utcnow",
 ]

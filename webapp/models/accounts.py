@@ -7,6 +7,7 @@ import peewee as pw
 from webapp import crypto
 from webapp.models.base import TimestampedModel
 from webapp.models.users import User
+from webapp.models.workspaces import Workspace
 
 ACCOUNT_STATUSES = {
     "connected": "Connected",
@@ -24,6 +25,8 @@ def handle_of(username: str, display_name: str = "") -> str:
 class Account(TimestampedModel):
     """A TikTok account a user connected through OAuth (unique by open_id per installation)."""
 
+    workspace = pw.ForeignKeyField(Workspace, backref="accounts", on_delete="RESTRICT")
+    # Who connected it (the workspace's managers look after it).
     owner = pw.ForeignKeyField(User, backref="accounts", on_delete="RESTRICT")
     provider = pw.CharField(max_length=16, default="tiktok")
     open_id = pw.CharField(max_length=128, help_text="TikTok: user.info open_id")

@@ -6,12 +6,14 @@ import peewee as pw
 
 from webapp.models.base import JSONField, TimestampedModel
 from webapp.models.users import User
+from webapp.models.workspaces import Workspace
 
 
 class Media(TimestampedModel):
     """A file in MEDIA_ROOT, judged by probing its content, never by its name."""
 
-    owner = pw.ForeignKeyField(User, backref="media", on_delete="RESTRICT")
+    workspace = pw.ForeignKeyField(Workspace, backref="media", on_delete="RESTRICT")
+    owner = pw.ForeignKeyField(User, backref="media", on_delete="RESTRICT")  # who uploaded it
     kind = pw.CharField(max_length=8)  # video | photo ("" until checked, or unreadable)
     original_name = pw.CharField(max_length=255)
     stored_name = pw.CharField(max_length=255, unique=True)  # relative to MEDIA_ROOT
@@ -28,3 +30,6 @@ class Media(TimestampedModel):
     fps = pw.FloatField(null=True)
     probe = JSONField(null=True)
     problems = JSONField(default=list)
+
+    class Meta:
+        indexes = ((("workspace", "status", "created_at"), False),)

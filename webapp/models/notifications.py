@@ -6,12 +6,15 @@ import peewee as pw
 
 from webapp.models.base import BaseModel, JSONField, utcnow
 from webapp.models.users import User
+from webapp.models.workspaces import Workspace
 
 
 class Notification(BaseModel):
     """Something a person should know about (an account needing reconnection, a failed post)."""
 
     user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    # The workspace it is about (none: about the installation, e.g. for admins).
+    workspace = pw.ForeignKeyField(Workspace, null=True, backref="+", on_delete="CASCADE")
     kind = pw.CharField(max_length=48)
     message = pw.TextField()
     link = pw.CharField(max_length=500, default="")

@@ -9,6 +9,7 @@ from webapp.models.accounts import Account
 from webapp.models.base import BaseModel, JSONField, TimestampedModel, utcnow
 from webapp.models.media import Media
 from webapp.models.users import User
+from webapp.models.workspaces import Workspace
 from webapp.publishing import states
 
 # The statuses, their labels and rules belong to the publishing package's states module.
@@ -19,6 +20,7 @@ FINAL_STATUSES = states.FINAL_STATUSES
 class Post(TimestampedModel):
     """What a user composed: caption, media and when it goes out."""
 
+    workspace = pw.ForeignKeyField(Workspace, backref="posts", on_delete="RESTRICT")
     author = pw.ForeignKeyField(User, backref="posts", on_delete="RESTRICT")
     post_type = pw.CharField(max_length=8, default="video")  # video | photo
     caption = pw.TextField(default="")  # video caption, or photo title
@@ -28,19 +30,27 @@ class Post(TimestampedModel):
     status = pw.CharField(max_length=24, default="draft")
     scheduled_at = pw.DateTimeField(null=True)  # UTC
     consent_at = pw.DateTimeField(null=True)  # when the user clicked Post now / Schedule
+    # Approval (workspaces that require it): who submitted it, who approved it (their click is
+    # the consent), and the note of a manager who sent it back.
+    submitted_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    submitted_at = pw.DateTimeField(null=True)
+    approved_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    approved_at = pw.DateTimeField(null=True)
+    review_note = pw.TextField(default="")
 
     class Meta:
         indexes = (
             (("status", "scheduled_at"), False),
-            # The Posts list (keyset pages), the Calendar and the Dashboard: migration 0007.
+            # The Posts list (keyset pages), the Calendar and the Dashboard of a workspace:
+            # migrations 0007 and 0008.
             (("created_at", "id"), False),
             (("status", "created_at", "id"), False),
-            (("author", "created_at", "id"), False),
-            (("author", "status", "created_at", "id"), False),
             (("scheduled_at", "status"), False),
-            (("author", "scheduled_at", "status"), False),
-            (("author", "status", "scheduled_at"), False),
-            (("author", "status", "updated_at"), False),
+            (("workspace", "created_at", "id"), False),
+            (("workspace", "status", "created_at", "id"), False),
+            (("workspace", "scheduled_at", "status"), False),
+            (("workspace", "status", "scheduled_at"), False),
+            (("workspace", "status", "updated_at"), False),
         )
 
     @property

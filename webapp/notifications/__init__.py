@@ -2,9 +2,9 @@
 
 from flask import Blueprint
 
-from webapp.permissions import require_login
+from webapp.permissions import WORKSPACE_PREFIX, require_login
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+bp = Blueprint("notifications", __name__, url_prefix=WORKSPACE_PREFIX + "/notifications")
 require_login(bp)
 
 # Importing the view module registers its routes on bp.

@@ -1,14 +1,33 @@
-"""What the app told each person: the unread count the layout shows."""
+"""What the app told each person, per workspace: their list and the unread count the layout
+shows. A notification about no workspace (the installation) shows in every one."""
 
 from __future__ import annotations
 
 from webapp.models import Notification
 
 
-def unread_count(user_id: int) -> int:
-    """Return how many notifications the user hasn't read."""
+def of(user_id: int, workspace_id: int | None):
+    """Return a query of the user's notifications in a workspace (and the installation's)."""
+    query = Notification.select().where(Notification.user == user_id)
+    if workspace_id is not None:
+        query = query.where(
+            (Notification.workspace == workspace_id) | Notification.workspace.is_null()
+        )
+    return query
+
+
+def unread_count(user_id: int, workspace_id: int | None = None) -> int:
+    """Return how many of those notifications the user hasn't read."""
+    return of(user_id, workspace_id).where(Notification.read_at.is_null()).count()
+
+
+def mark_read(user_id: int, workspace_id: int | None) -> int:
+    """Mark them all read; return how many were unread."""
+    unread = of(user_id, workspace_id).where(Notification.read_at.is_null())
+    from webapp.models import utcnow
+
     return (
-        Notification.select()
-        .where((Notification.user == user_id) & Notification.read_at.is_null())
-        .count()
+        Notification.update(read_at=utcnow())
+        .where(Notification.id.in_(unread.select(Notification.id)))
+        .execute()
     )

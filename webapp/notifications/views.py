@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp.models import Notification, utcnow
-from webapp.notifications import bp
+from webapp.models import Notification
+from webapp.notifications import bp, inbox
 from webapp.pagination import paginate
+from webapp.permissions import requires
+from webapp.workspaces.roles import Can
 
 
 @bp.route("/")
+@requires(Can.VIEW)
 def index():
-    """List the user's notifications, newest first."""
-    query = (
-        Notification.select()
-        .where(Notification.user == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    """List the user's notifications in this workspace, newest first."""
+    query = inbox.of(current_user.id, g.workspace.id).order_by(
+        Notification.created_at.desc(), Notification.id.desc()
     )
     return render_template(
         "notifications/index.html", page=paginate(query, request.args.get("page"))
@@ -24,12 +25,9 @@ def index():
 
 
 @bp.route("/read", methods=["POST"])
+@requires(Can.VIEW)
 def mark_read():
-    """Mark every notification of the user as read."""
-    count = (
-        Notification.update(read_at=utcnow())
-        .where((Notification.user == current_user.id) & Notification.read_at.is_null())
-        .execute()
-    )
+    """Mark every notification of the user in this workspace as read."""
+    count = inbox.mark_read(current_user.id, g.workspace.id)
     flash(f"Marked {count} notification{'s' if count != 1 else ''} as read.", "info")
     return redirect(url_for("notifications.index"), code=303)

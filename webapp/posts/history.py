@@ -12,7 +12,7 @@ import peewee as pw
 from peewee import fn
 
 from webapp import publishing
-from webapp.models import Account, Post, PostEvent, PostTarget, User
+from webapp.models import Account, Post, PostEvent, PostTarget
 from webapp.models.accounts import handle_of
 from webapp.pagination import keyset_page, rows_per_range, value_per_range
 from webapp.timezones import to_utc
@@ -42,17 +42,14 @@ MONTH_EVENTS_PER_DAY = 4  # a month cell shows this many; "+N more" opens the we
 WEEK_EVENTS_PER_DAY = 60  # beyond that a day is unreadable; "+N more" opens the Posts list
 
 
-def visible_posts(user: User):
-    """Return a query of the posts user may see."""
-    query = Post.select()
-    if not user.is_admin:
-        query = query.where(Post.author == user.id)
-    return query
+def visible_posts(workspace_id: int):
+    """Return a query of the workspace's posts (what its members see)."""
+    return Post.select().where(Post.workspace == workspace_id)
 
 
-def visible_post(user: User, post_id: int) -> Post | None:
-    """Return the post if user may see it, else None."""
-    return visible_posts(user).where(Post.id == post_id).get_or_none()
+def visible_post(workspace_id: int, post_id: int) -> Post | None:
+    """Return the post if it belongs to the workspace, else None."""
+    return visible_posts(workspace_id).where(Post.id == post_id).get_or_none()
 
 
 def statuses_of(chosen: str) -> tuple[bool, list[str] | None]:
@@ -63,10 +60,10 @@ def statuses_of(chosen: str) -> tuple[bool, list[str] | None]:
     return False, None
 
 
-def list_page(user: User, statuses: list[str] | None, older: str | None, newer: str | None):
-    """Return a page of the posts user sees (newest first, from the cursor given) and, per post,
-    the accounts it goes to as people recognise them."""
-    query = visible_posts(user)
+def list_page(workspace_id: int, statuses: list[str] | None, older: str | None, newer: str | None):
+    """Return a page of the workspace's posts (newest first, from the cursor given) and, per
+    post, the accounts it goes to as people recognise them."""
+    query = visible_posts(workspace_id)
     if statuses:
         query = query.where(Post.status.in_(statuses))
     page = keyset_page(query, Post.created_at, Post.id, older=older, newer=newer)
@@ -104,12 +101,12 @@ def events_of(post: Post) -> list[PostEvent]:
 
 
 def calendar_days(
-    user: User, days: list[dt.date], zone, per_day: int
+    workspace_id: int, days: list[dt.date], zone, per_day: int
 ) -> tuple[dict[dt.date, list], dict[dt.date, int]]:
     """Return, for each local day, its first per_day posts (by time) and how many more it has.
 
     Each day is a range on scheduled_at (its local midnight to the next, in UTC) read from an
-    index on (scheduled_at, status), or (author, scheduled_at, status) for an author: one query
+    index on (workspace, scheduled_at, status): one query
     for the rows, at most per_day + 1 per day, and one counting only the days that overflow.
     A month costs the same whether it holds forty posts or forty thousand.
     """
@@ -118,7 +115,7 @@ def calendar_days(
     ranges = list(zip(days, edges, edges[1:], strict=False))
 
     def in_day(lo: dt.datetime, hi: dt.datetime) -> pw.ModelSelect:
-        return visible_posts(user).where(
+        return visible_posts(workspace_id).where(
             Post.status.in_(CALENDAR_STATUSES)
             & (Post.scheduled_at >= lo)
             & (Post.scheduled_at < hi)

@@ -6,18 +6,21 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 
 from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import AppSettings, Post, PostTarget
+from webapp.permissions import requires
 from webapp.posts import bp, history
 from webapp.timezones import to_local, zone_for
+from webapp.workspaces.roles import Can
 
 
 @bp.route("/posts/")
+@requires(Can.VIEW)
 def index():
     """List posts, filtered by status, newest first, a page at a time ("Newer" / "Older" links
     carry the cursor of the page's edge, so a page costs the same at any depth)."""
@@ -26,7 +29,7 @@ def index():
     if not known:
         abort(404)
     page, accounts = history.list_page(
-        current_user, statuses, request.args.get("older"), request.args.get("newer")
+        g.workspace.id, statuses, request.args.get("older"), request.args.get("newer")
     )
     return render_template(
         "posts/index.html",
@@ -40,7 +43,7 @@ def index():
 
 
 def _post_or_404(post_id: int) -> Post:
-    post = history.visible_post(current_user, post_id)
+    post = history.visible_post(g.workspace.id, post_id)
     if post is None:
         abort(404)
     return post
@@ -65,6 +68,7 @@ def tiktok_link(target) -> publishing.TikTokLink | None:
 
 
 @bp.route("/posts/<int:post_id>")
+@requires(Can.VIEW)
 def detail(post_id: int):
     """Show one post: its status per account (updating itself while work runs) and timeline."""
     post = _post_or_404(post_id)
@@ -74,6 +78,7 @@ def detail(post_id: int):
 
 
 @bp.route("/posts/<int:post_id>/status")
+@requires(Can.VIEW)
 def status(post_id: int):
     """Return the status widget (htmx polls it every 2 s while work runs) and, out of band, the
     timeline, so both follow the post as it lands."""
@@ -85,6 +90,7 @@ def status(post_id: int):
 
 
 @bp.route("/posts/<int:post_id>/targets/<int:target_id>/retry", methods=["POST"])
+@requires(Can.POST)
 def retry(post_id: int, target_id: int):
     """Send a failed post again, only where TikTok's answer says a retry can succeed."""
     post = _post_or_404(post_id)
@@ -104,6 +110,7 @@ def retry(post_id: int, target_id: int):
 
 
 @bp.route("/posts/<int:post_id>/cancel", methods=["GET", "POST"])
+@requires(Can.POST)
 def cancel(post_id: int):
     """Ask for confirmation, then cancel what hasn't started (the rest can't be recalled)."""
     post = _post_or_404(post_id)
@@ -129,6 +136,7 @@ def cancel(post_id: int):
 
 
 @bp.route("/calendar/")
+@requires(Can.VIEW)
 def calendar_view():
     """Show scheduled and published posts on a month or week grid."""
     zone = zone_for(current_user, AppSettings.load().timezone)
@@ -157,7 +165,7 @@ def calendar_view():
         title = f"Week of {start.strftime('%d %B %Y')}"
     per_day = history.MONTH_EVENTS_PER_DAY if view == "month" else history.WEEK_EVENTS_PER_DAY
     days = [day for week in weeks for day in week]
-    by_day, more = history.calendar_days(current_user, days, zone, per_day)
+    by_day, more = history.calendar_days(g.workspace.id, days, zone, per_day)
     return render_template(
         "posts/calendar.html",
         view=view,

@@ -84,11 +84,21 @@ def record(target: PostTarget, kind: str, message: str, data: dict | None = None
 
 
 def notify_people(target: PostTarget, kind: str, message: str) -> None:
-    """Tell the post's author (and the admins) in the app; email them after commit."""
-    link = f"/posts/{target.post_id}"
-    people = {target.post.author_id: target.post.author} | {u.id: u for u in User.active_admins()}
+    """Tell the post's author and the workspace's managers in the app; email them after
+    commit."""
+    from webapp.addresses import in_workspace
+    from webapp.models import Workspace
+    from webapp.workspaces.members import managers_of
+
+    post = target.post
+    workspace = Workspace.get_by_id(post.workspace_id)
+    link = in_workspace(workspace.slug, f"/posts/{target.post_id}")
+    ids = [post.author_id, *managers_of(workspace.id)]
+    people = {u.id: u for u in User.select().where(User.id.in_(ids))}
     for user_id, user in people.items():
-        note = Notification.create(user=user_id, kind=kind, message=message, link=link)
+        note = Notification.create(
+            user=user_id, workspace=workspace.id, kind=kind, message=message, link=link
+        )
         if mail.enabled() and user.is_active:
             _after_commit(lambda nid=note.id: tasks.enqueue_email(tasks.connection(), nid))
 

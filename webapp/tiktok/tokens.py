@@ -13,7 +13,7 @@ import redis as redis_lib
 from redis.exceptions import LockError
 
 from webapp.db import db
-from webapp.models import Account, Notification, TikTokService, User, utcnow
+from webapp.models import Account, Notification, TikTokService, utcnow
 from webapp.publishing import codes
 from webapp.tiktok.client import POSTING_SCOPES, TikTokClient, TokenSet
 from webapp.tiktok.errors import OAuthError, TikTokError
@@ -71,10 +71,16 @@ def store_tokens(account: Account, tokens: TokenSet) -> None:
         account.save()
 
 
-def notify(account: Account, kind: str, message: str, link: str = "/accounts/") -> None:
-    """Tell the account's owner and every admin, once while unread."""
-    recipients = {account.owner_id} | {u.id for u in User.active_admins()}
-    for user_id in recipients:
+def notify(account: Account, kind: str, message: str) -> None:
+    """Tell the managers of the account's workspace (they connect accounts), once while unread,
+    with a link to its Accounts page."""
+    from webapp.addresses import in_workspace
+    from webapp.models import Workspace
+    from webapp.workspaces.members import managers_of
+
+    workspace = Workspace.get_by_id(account.workspace_id)
+    link = in_workspace(workspace.slug, "/accounts/")
+    for user_id in managers_of(workspace.id):
         exists = (
             Notification.select()
             .where(
@@ -86,7 +92,9 @@ def notify(account: Account, kind: str, message: str, link: str = "/accounts/") 
             .exists()
         )
         if not exists:
-            Notification.create(user=user_id, kind=kind, message=message, link=link)
+            Notification.create(
+                user=user_id, workspace=workspace.id, kind=kind, message=message, link=link
+            )
 
 
 def mark_reconnect_needed(account: Account, reason: str) -> None:
