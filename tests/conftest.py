@@ -212,7 +212,7 @@ def db(app):
     database.close()
 
 
-LEGACY_PATH = re.compile(r"/(posts|compose|media|accounts|calendar|notifications)/")
+LEGACY_PATH = re.compile(r"/((posts|compose|media|accounts|calendar|notifications)/|$)")
 
 
 class WorkspaceClient(FlaskClient):
@@ -249,7 +249,7 @@ def client(app):
 
 def csrf_token(client, path: str = "/login") -> str:
     """Fetch a page and return the CSRF token it carries for this client's session."""
-    body = client.get(path).get_data(as_text=True)
+    body = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body) or re.search(
         r'"X-CSRFToken": "([^"]+)"', body
     )

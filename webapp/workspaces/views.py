@@ -3,13 +3,13 @@ addresses from before workspaces, and each workspace's own pages."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from webapp.models import Account, Media, Post
 from webapp.permissions import REMEMBERED
 from webapp.workspaces import bp, members
-from webapp.workspaces.roles import LABELS
+from webapp.workspaces.roles import LABELS, Can, allows
 
 # Short addresses from before workspaces: (prefix, the model whose id follows it, if any).
 LEGACY = {
@@ -22,9 +22,21 @@ LEGACY = {
 }
 
 
+# The workspace's own pages in the menu: (endpoint, label, capability needed to see the entry).
+WORKSPACE_PAGES = [
+    ("posts.approvals", "Approvals", Can.APPROVE),
+    ("workspace.members", "Members", Can.VIEW),
+    ("workspace.settings", "Settings", Can.MANAGE),
+]
+
+
 def workspace_menu(role) -> list[tuple[str, str]]:
     """Return the menu entries (endpoint, label) of the workspace's own pages for role."""
-    return []
+    return [
+        (endpoint, label)
+        for endpoint, label, needed in WORKSPACE_PAGES
+        if endpoint in current_app.view_functions and allows(role, needed)
+    ]
 
 
 @bp.route("/")
