@@ -1,5 +1,7 @@
 """Walk the url map: every route refuses anonymous users, admin routes refuse members,
-and every state-changing route refuses a request without a valid CSRF token.
+every state-changing route refuses a request without a valid CSRF token, every workspace route
+names the capability it needs, and each role of a workspace (and a member of another one) is
+refused exactly what the roles table (webapp.workspaces.roles) keeps from it, changing nothing.
 
 New routes are covered automatically; a deliberately public route must be listed here.
 """
@@ -7,11 +9,15 @@ New routes are covered automatically; a deliberately public route must be listed
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from werkzeug.routing import Rule
+
+from flask.testing import FlaskClient
 
 from webapp import create_app
 
@@ -48,11 +54,15 @@ def _app_for_listing():
     return _LISTING_APP
 
 
-def _url(rule: Rule) -> str:
+def _url(rule: Rule, ws: str = "x", ids: dict | None = None) -> str:
+    """Build rule's address in workspace ws, with ids[arg] (else 1, or "x") for its arguments."""
     values = {}
     for arg in rule.arguments:
         converter = rule._converters[arg].__class__.__name__
-        values[arg] = 1 if converter in {"IntegerConverter", "NumberConverter"} else "x"
+        number = converter in {"IntegerConverter", "NumberConverter"}
+        values[arg] = (ids or {}).get(arg, 1 if number else "x")
+    if "ws" in values:
+        values["ws"] = ws
     return rule.build(values)[1]
 
 
@@ -67,14 +77,29 @@ MUTATING = [
 ]
 
 
+WORKSPACE_RULES = [r for r in ALL_RULES if "ws" in r.arguments]
+
+
 def _id(rule: Rule) -> str:
     return f"{rule.endpoint}:{rule.rule}"
+
+
+def plain_client(app, email: str | None = None) -> FlaskClient:
+    """Return a test client that sends each request where it is addressed (the conftest client
+    leads short paths into a workspace first), signed in as email when given."""
+    from tests.conftest import login
+
+    browser = FlaskClient(app, app.response_class, use_cookies=True)
+    if email:
+        assert login(browser, email).status_code == 303
+    return browser
 
 
 def test_the_url_map_has_routes_to_check():
     assert len(PROTECTED) >= 10
     assert ADMIN
     assert MUTATING
+    assert len(WORKSPACE_RULES) >= 20
 
 
 @pytest.mark.parametrize("rule", PROTECTED, ids=_id)
@@ -104,14 +129,20 @@ def test_members_get_403_on_admin_routes(member_client, rule):
 @pytest.mark.parametrize(
     ("rule", "method"), MUTATING, ids=lambda x: x if isinstance(x, str) else _id(x)
 )
-def test_state_changing_requests_need_a_csrf_token(admin_client, rule, method):
-    url = _url(rule)
-    missing = admin_client.open(url, method=method, data={"anything": "1"})
+def test_state_changing_requests_need_a_csrf_token(app, admin, rule, method):
+    from tests.conftest import home
+    from webapp.models import Workspace
+
+    # In a workspace the admin can act in, addressed as is (not led anywhere first), so nothing
+    # but the missing token can refuse the request.
+    browser = plain_client(app, admin.email)
+    url = _url(rule, ws=Workspace.get_by_id(home(admin)).slug)
+    missing = browser.open(url, method=method, data={"anything": "1"})
     assert missing.status_code == 400
     assert "Reload the page and try again" in missing.get_data(as_text=True)
-    wrong = admin_client.open(url, method=method, data={"csrf_token": "forged"})
+    wrong = browser.open(url, method=method, data={"csrf_token": "forged"})
     assert wrong.status_code == 400
-    wrong_header = admin_client.open(url, method=method, headers={"X-CSRFToken": "forged"})
+    wrong_header = browser.open(url, method=method, headers={"X-CSRFToken": "forged"})
     assert wrong_header.status_code == 400
 
 
@@ -130,6 +161,183 @@ def test_a_valid_token_in_the_htmx_header_is_accepted(admin_client):
 def test_the_page_gives_htmx_the_token_on_body(admin_client):
     body = admin_client.get("/").get_data(as_text=True)
     assert '<body hx-headers=\'{"X-CSRFToken": "' in body
+
+
+# --- Workspaces and roles (issue 17) -------------------------------------------------------------
+#
+# Every route under /w/<ws>/ names the capability it needs (webapp.permissions.requires); the
+# server refuses a role without it (403, with the reason) and anyone outside the workspace (404,
+# as if it didn't exist), before the view runs, so a refused request changes nothing.
+
+
+def undeclared_capabilities(rules, view_functions) -> list[str]:
+    """Name the workspace routes whose view declares no capability."""
+    return sorted(
+        _id(r)
+        for r in rules
+        if "ws" in r.arguments and getattr(view_functions[r.endpoint], "capability", None) is None
+    )
+
+
+def test_every_workspace_route_declares_a_capability():
+    from webapp.workspaces.roles import Can
+
+    app = _app_for_listing()
+    assert undeclared_capabilities(ALL_RULES, app.view_functions) == [], (
+        "put @requires(Can.X) under @bp.route on these"
+    )
+    with app.test_request_context():
+        from webapp.permissions import capability_of
+
+        for rule in WORKSPACE_RULES:
+            assert isinstance(capability_of(rule.endpoint), Can), _id(rule)
+
+
+# State-changing workspace routes open to viewers (Can.VIEW), and why none changes the workspace.
+VIEWERS_MAY_SEND = {
+    "notifications.mark_read": "marks the person's own notifications read, nothing shared",
+}
+
+
+def test_only_listed_state_changing_routes_are_open_to_viewers():
+    # The role walk below follows what each route declares; this keeps the declarations honest:
+    # a route that changes something needs more than Can.VIEW unless it is listed with a reason.
+    from webapp.workspaces.roles import Can
+
+    views = _app_for_listing().view_functions
+    open_writes = {
+        r.endpoint
+        for r in WORKSPACE_RULES
+        if r.methods & STATE_CHANGING and views[r.endpoint].capability == Can.VIEW
+    }
+    assert open_writes == set(VIEWERS_MAY_SEND)
+
+
+def test_a_workspace_route_without_a_capability_fails_the_walk():
+    from werkzeug.routing import Map
+
+    rule = Rule("/w/<ws>/reports/", endpoint="reports.index")
+    Map([rule])  # binding the rule parses its arguments
+    assert undeclared_capabilities([rule], {"reports.index": lambda: ""}) == [
+        "reports.index:/w/<ws>/reports/"
+    ]
+
+
+# A name found nowhere else, so a page that leaks workspace A shows it.
+TEAM_NAME = "Zephyr Teamwalk Agency"
+
+
+@dataclass
+class Team:
+    """Workspace A with one person of each role and a few of its things; a member of B only."""
+
+    slug: str
+    ids: dict
+    browsers: dict  # "manager" | "editor" | "viewer" | "outsider" -> signed-in client
+
+
+@pytest.fixture
+def team(app, db) -> Team:
+    """Fill workspace A (an account, a video, a scheduled post, a notification) and sign in its
+    manager, editor and viewer, and a member of workspace B, each in their own browser."""
+    from tests.conftest import make_user
+    from webapp.models import Account, Media, Membership, Notification, Post, PostTarget, utcnow
+    from webapp.workspaces.members import create_workspace
+
+    manager = make_user("manager@example.com", name="Mona Manager")
+    workspace = create_workspace(TEAM_NAME, manager)
+    people = {"manager": manager}
+    for role in ("editor", "viewer"):
+        people[role] = make_user(f"{role}@example.com", name=f"{role.title()} Person")
+        Membership.create(workspace=workspace, user=people[role], role=role)
+    people["outsider"] = make_user("outsider@example.com", name="Otto Outsider")  # B: his own
+    account = Account.create(
+        workspace=workspace, owner=manager, open_id="walk-open-a", username="zephyr.walk"
+    )
+    media = Media.create(
+        workspace=workspace,
+        owner=people["editor"],
+        kind="video",
+        original_name="zephyr.mp4",
+        stored_name="walk/zephyr.mp4",
+        duration_ms=3000,
+    )
+    post = Post.create(
+        workspace=workspace,
+        author=people["editor"],
+        caption="Zephyr launch",
+        status="scheduled",
+        scheduled_at=utcnow() + dt.timedelta(days=300),
+        consent_at=utcnow(),
+    )
+    target = PostTarget.create(
+        post=post, account=account, status="scheduled", privacy_level="SELF_ONLY"
+    )
+    Notification.create(user=manager, workspace=workspace, kind="post_failed", message="Zephyr")
+    ids = {
+        "account_id": account.id,
+        "media_id": media.id,
+        "post_id": post.id,
+        "target_id": target.id,
+        "user_id": people["editor"].id,
+        "ms": 1500,
+    }
+    return Team(
+        workspace.slug, ids, {who: plain_client(app, u.email) for who, u in people.items()}
+    )
+
+
+def _everything() -> dict:
+    from webapp.models import MODELS
+
+    return {m.__name__: list(m.select().order_by(*m._meta.get_primary_keys()).dicts()) for m in MODELS}
+
+
+def _refusal_for(who: str, capability) -> int | None:
+    """Return the status the roles table gives who for capability in workspace A (None: allowed)."""
+    from webapp.workspaces.roles import allows
+
+    if who == "outsider":
+        return 404
+    return None if allows(who, capability) else 403
+
+
+@pytest.mark.parametrize("rule", WORKSPACE_RULES, ids=_id)
+def test_each_role_is_refused_what_the_roles_table_keeps_from_it(app, team, rule):
+    from markupsafe import escape
+
+    from tests.conftest import csrf_token
+    from webapp.workspaces.roles import REFUSALS, Can
+
+    capability = _app_for_listing().view_functions[rule.endpoint].capability
+    url = _url(rule, ws=team.slug, ids=team.ids)
+    methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+    tokens = {who: csrf_token(browser, "/") for who, browser in team.browsers.items()}
+    # Positive control: a role the table allows isn't refused on a read (so the refusals below
+    # are the role's, not the route's).
+    for who in ("manager", "editor", "viewer"):
+        if "GET" in methods and _refusal_for(who, capability) is None:
+            status = team.browsers[who].get(url).status_code
+            assert status != 403, (who, url, status)
+    before = _everything()
+    refused = 0
+    for who in ("viewer", "editor", "outsider"):
+        expected = _refusal_for(who, capability)
+        if expected is None:
+            continue
+        for method in methods:
+            data = {"csrf_token": tokens[who]} if method in STATE_CHANGING else None
+            reply = team.browsers[who].open(url, method=method, data=data)
+            assert reply.status_code == expected, (who, method, url, reply.status_code)
+            body = reply.get_data(as_text=True)
+            if who == "outsider":  # nothing of A, not even its name
+                assert TEAM_NAME not in body and "zephyr" not in body.lower(), (method, url)
+            else:
+                assert str(escape(REFUSALS[capability])) in body, (who, method, url)
+            refused += 1
+    assert _everything() == before, f"{rule.endpoint}: a refused request changed the database"
+    # Everyone outside A is refused everything; inside, only Can.VIEW routes are open to all.
+    assert refused >= len(methods) * (1 + (capability != Can.VIEW))
 
 
 # --- What the server fetches, and what the queue carries (issue 13, "Show") --------------------
