@@ -1,4 +1,5 @@
-"""Fuzz every form that writes with hypothesis: the composer, the Admin Console, the Audit Kit.
+"""Fuzz every form that writes with hypothesis: the composer, the Admin Console, the Audit Kit,
+the workspace pages (WORKSPACE_FORMS).
 
 Whatever is sent (hostile text, odd numbers, missing or repeated fields, other people's ids),
 the server never fails (no 5xx, no stack trace, nothing unescaped), a refused submission saves
@@ -11,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field as dataclass_field
 from types import SimpleNamespace
 
 import peewee as pw
@@ -19,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests import accounts_flow as flow
-from tests.conftest import PASSWORD, csrf_token, home, make_user, post_form
+from tests.conftest import PASSWORD, csrf_token, home, login, make_user, post_form
 from tests.test_composer import add_video
 from tests.test_composer import form as composer_form
 from webapp.models import (
@@ -30,12 +33,14 @@ from webapp.models import (
     AppSettings,
     AuditKit,
     Media,
+    Membership,
     Post,
     PostEvent,
     PostMedia,
     PostTarget,
     TikTokService,
     User,
+    Workspace,
     normalize_email,
     utcnow,
 )
@@ -1361,3 +1366,105 @@ def test_a_user_name_is_stored_as_typed_or_refused_never_cut(admin_client, db):
     )
     assert reply.status_code == 400
     assert rows(User) == before
+
+
+# --- Workspaces (issue 17) ---------------------------------------------------------------------
+
+
+@dataclass
+class WorkspaceForm:
+    """A form of the workspace pages, fuzzed by test_workspace_forms_save_all_or_nothing.
+
+    Whoever adds a workspace form (members, invitations, settings, approval) adds its entry to
+    WORKSPACE_FORMS below: what a valid submission holds, what odd values to try, which rows a
+    refusal must leave alone, and what an accepted one must have saved.
+    """
+
+    name: str
+    path: str  # "{ws}" stands for the slug of the sender's workspace
+    fields: dict  # field name -> strategy of valid values
+    models: tuple  # the rows a refused submission must leave exactly as they were
+    message: str  # what a refusal says (beside the field)
+    check: Callable  # check(form, reply, case) after an accepted submission
+    odd: dict = dataclass_field(default_factory=dict)  # field name -> strategy of odd values
+    sender: str = "manager"  # who sends it: "manager" | "editor" | "viewer" of the workspace
+    accepted: int = 303
+    refused: int = 422
+    examples: int = 60
+
+
+@dataclass
+class WorkspaceCase:
+    """One example's world: the sender and their workspace, and what was there before."""
+
+    user: User
+    workspace: Workspace
+    workspaces: set  # ids of the workspaces before the example
+
+
+def _check_created_workspace(form: dict, reply, case: WorkspaceCase) -> None:
+    (new,) = Workspace.select().where(Workspace.id.not_in(case.workspaces))
+    assert new.name == first(form, "name").strip()
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", new.slug) and len(new.slug) <= 48
+    assert reply.headers["Location"].endswith(f"/w/{new.slug}/")
+    (membership,) = Membership.select().where(Membership.workspace == new)
+    assert (membership.user_id, membership.role) == (case.user.id, "manager")
+
+
+WORKSPACE_NAMES = st.one_of(
+    text(min_size=1, max_size=80),
+    st.sampled_from(["Client A", "  Padded  ", "Ümlaut & Co", "😀", "---", "Maya's brand"]),
+)
+WORKSPACE_NAMES_ODD = st.one_of(
+    st.sampled_from(["", "   ", "a\x01b", "x" * 81, "\u202eevil"]), HOSTILE
+)
+
+# Every form of the workspace pages. Add yours here (see WorkspaceForm).
+WORKSPACE_FORMS = [
+    WorkspaceForm(
+        name="create workspace",
+        path="/workspaces/",
+        fields={"name": WORKSPACE_NAMES},
+        odd={"name": WORKSPACE_NAMES_ODD},
+        models=(Workspace, Membership),
+        message='id="name-error"',
+        check=_check_created_workspace,
+        sender="editor",  # anyone signed in may create a workspace
+    ),
+]
+
+
+@pytest.mark.parametrize("form_case", WORKSPACE_FORMS, ids=lambda f: f.name)
+def test_workspace_forms_save_all_or_nothing(app, db, form_case):
+    manager = make_user("lead@example.com", name="Lea Lead")
+    workspace = Workspace.get_by_id(home(manager))
+    user = manager
+    if form_case.sender != "manager":
+        user = make_user(f"{form_case.sender}@example.com", name=form_case.sender.title())
+        Membership.create(workspace=workspace, user=user, role=form_case.sender)
+    browser = app.test_client()
+    assert login(browser, user.email).status_code == 303
+    path = form_case.path.format(ws=workspace.slug)
+    token = csrf_token(browser, f"/w/{workspace.slug}/")
+    baseline = {w.id for w in Workspace.select()}
+    outcomes = Counter()
+
+    @fuzz(form_case.examples)
+    @given(form=submissions(form_case.fields, form_case.odd, breaks=1), csrf=CSRF)
+    def example(form, csrf):
+        Workspace.delete().where(Workspace.id.not_in(baseline)).execute()
+        before = rows(*form_case.models)
+        reply = send(browser, path, form, token, csrf)
+        outcomes[reply.status_code] += 1
+        if reply.status_code != form_case.accepted:
+            expected = 400 if csrf in ("missing", "bogus") or has_nul(form) else form_case.refused
+            assert reply.status_code == expected
+            assert_refused(reply, csrf, form_case.message, form)
+            assert rows(*form_case.models) == before
+            return
+        form_case.check(form, reply, WorkspaceCase(user, workspace, baseline))
+        assert_storable(*form_case.models)
+        assert_sound(browser.get(reply.headers["Location"]))
+
+    example()
+    assert outcomes[form_case.accepted] and outcomes[form_case.refused]

@@ -72,7 +72,9 @@ def create_workspace(name: str, manager: User | None) -> Workspace:
 
 def personal_name(user: User) -> str:
     """Return the name of the workspace a new person gets: their own."""
-    who = (user.name or user.email.split("@")[0]).strip()
+    # A person's name may hold characters a workspace name refuses (name_problem).
+    name = "".join(c for c in user.name or "" if ord(c) >= 32).strip()
+    who = name or user.email.split("@")[0]
     return f"{who}'s workspace"[:NAME_MAX]
 
 
