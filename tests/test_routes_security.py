@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.routing import Rule
-
 from flask.testing import FlaskClient
+from werkzeug.routing import Rule
 
 from webapp import create_app
 
@@ -282,15 +281,15 @@ def team(app, db) -> Team:
         "user_id": people["editor"].id,
         "ms": 1500,
     }
-    return Team(
-        workspace.slug, ids, {who: plain_client(app, u.email) for who, u in people.items()}
-    )
+    return Team(workspace.slug, ids, {who: plain_client(app, u.email) for who, u in people.items()})
 
 
 def _everything() -> dict:
     from webapp.models import MODELS
 
-    return {m.__name__: list(m.select().order_by(*m._meta.get_primary_keys()).dicts()) for m in MODELS}
+    return {
+        m.__name__: list(m.select().order_by(*m._meta.get_primary_keys()).dicts()) for m in MODELS
+    }
 
 
 def _refusal_for(who: str, capability) -> int | None:
