@@ -22,6 +22,7 @@ from webapp import create_app, crypto  # noqa: E402
 from webapp.auth import throttle  # noqa: E402
 from webapp.db import connected, migrate  # noqa: E402
 from webapp.people import create_user  # noqa: E402
+from webapp.workspaces.members import default_for  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
@@ -48,12 +49,14 @@ def composer_check(tmp: str) -> list[tuple[str, float, float, str, float, float]
         migrate()
         with connected():
             user = create_user("composer@example.com", "bench password", role="admin")
+            workspace = default_for(user)
             service = TikTokService.load()
             service.client_key, service.audited = "sbx_demo_client_key", True
             service.set_client_secret("sbx_demo_client_secret")
             service.auth_base_url = service.api_base_url = sandbox.url
             service.save()
             video = Media.create(
+                workspace=workspace,
                 owner=user,
                 kind="video",
                 original_name="v.mp4",
@@ -78,7 +81,7 @@ def composer_check(tmp: str) -> list[tuple[str, float, float, str, float, float]
             f"a{account.id}-disclose": "on",
             f"a{account.id}-your_brand": "on",
         }
-        url = f"/compose/check?panel={account.id}"
+        url = f"/w/{workspace.slug}/compose/check?panel={account.id}"
         assert client.post(url, data=form, headers={"HX-Request": "true"}).status_code == 200
         check = latencies(lambda: client.post(url, data=form, headers={"HX-Request": "true"}))
         static = latencies(lambda: client.get("/static/app.css"))
@@ -113,14 +116,15 @@ def main() -> int:
         )
         migrate()
         with connected():
-            create_user("bench@example.com", "bench password", role="admin")
+            user = create_user("bench@example.com", "bench password", role="admin")
+            dashboard = f"/w/{default_for(user).slug}/"
         client = app.test_client()
         client.post("/login", data={"email": "bench@example.com", "password": "bench password"})
-        assert client.get("/").status_code == 200
+        assert client.get(dashboard).status_code == 200
         rows.append(
             (
                 "Dashboard page (signed in)",
-                rate(lambda: client.get("/")),
+                rate(lambda: client.get(dashboard)),
                 "static file via Flask",
                 rate(lambda: client.get("/static/app.css")),
             )
@@ -182,6 +186,12 @@ def main() -> int:
     from bench import scale
 
     for line in scale.run(REDIS_URL):
+        print(line)
+    r.flushdb()
+    print()
+    from bench import workspaces
+
+    for line in workspaces.run(REDIS_URL):
         print(line)
     r.flushdb()
     print()

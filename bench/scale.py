@@ -1,6 +1,7 @@
 """Scale of history (part of `make bench`): the Posts list, Calendar month and Dashboard with
-1,000,000 posts on PostgreSQL, through the real Flask app, signed in as an admin (who sees every
-post) who also wrote a sixth of them.
+1,000,000 posts on PostgreSQL, through the real Flask app. Six authors write them: five in the
+main workspace (five sixths of the posts), measured by an admin who wrote a sixth of them, and
+one in a second workspace (a sixth), measured by that author, a member of it only.
 
 The data set is generated on the server (INSERT … SELECT over generate_series, indexes built
 after the rows) into its own schema, and kept between runs under a key made of the generator's
@@ -26,11 +27,12 @@ from bench.common import latencies, pct  # noqa: E402
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SCHEMA = os.environ.get("BENCH_SCALE_SCHEMA", "bench_scale")
 POSTS = int(os.environ.get("BENCH_SCALE_POSTS", 1_000_000))
-GENERATOR_VERSION = "1"  # bump whenever generate() makes different rows
+GENERATOR_VERSION = "2"  # bump whenever generate() makes different rows (2: workspaces)
 TARGET_MS = 50.0
 PASSWORD = "bench password"
 AUTHORS = 6  # the admin (author 0) and five members
 ACCOUNTS_PER_AUTHOR = 2
+SECOND = 1  # the author whose posts (and accounts) are in the second workspace
 # The data set's "now": fixed, so reused data and the pages measured stay the same.
 NOW = dt.datetime(2026, 6, 15, 12, 0)
 DAYS = 3 * 365
@@ -100,8 +102,9 @@ def _column_list(model, given: dict[str, str]) -> tuple[str, str]:
     return ", ".join(cols), ", ".join(exprs)
 
 
-def generate(database, users: list[int], accounts: list[list[int]]) -> None:
-    """Fill post and post_target with POSTS posts spread over three years (server side)."""
+def generate(database, users: list[int], accounts: list[list[int]], workspaces: list[int]) -> None:
+    """Fill post and post_target with POSTS posts spread over three years (server side); the
+    posts of users[n] are in workspaces[n]."""
     from webapp.models import Post, PostTarget
 
     now = f"TIMESTAMP '{NOW.isoformat(sep=' ')}'"
@@ -110,6 +113,9 @@ def generate(database, users: list[int], accounts: list[list[int]]) -> None:
         Post,
         {
             "author": "(ARRAY[" + ",".join(map(str, users)) + f"])[1 + mod(g, {len(users)})]",
+            "workspace": "(ARRAY["
+            + ",".join(map(str, workspaces))
+            + f"])[1 + mod(g, {len(workspaces)})]",
             "created_at": "c",
             "updated_at": "coalesce(s, c) + interval '3 minutes'",
             "caption": "'Post ' || g || ': behind the scenes of the spring collection #cadence'",
@@ -182,8 +188,9 @@ def prepare(database_url: str) -> tuple[str, float | None]:
     """Make sure the schema holds the current data set; return (its key, generation seconds or
     None when reused)."""
     from webapp import db as dbmod
-    from webapp.models import Account
+    from webapp.models import Account, Membership
     from webapp.people import create_user
+    from webapp.workspaces.members import create_workspace
 
     admin = dbmod.open_database(PG_URL)
     database = dbmod.open_database(database_url)
@@ -200,14 +207,24 @@ def prepare(database_url: str) -> tuple[str, float | None]:
     dbmod.db.initialize(database)
     dbmod.migrate(database)
     with database.connection_context():
-        users, accounts = [], []
+        users, accounts, workspaces = [], [], []
+        main = create_workspace("Main workspace", None)
+        second = create_workspace("Second workspace", None)
         for n in range(AUTHORS):
             email = "scale@example.com" if n == 0 else f"author{n}@example.com"
-            user = create_user(email, PASSWORD, role="admin" if n == 0 else "member")
+            user = create_user(
+                email, PASSWORD, role="admin" if n == 0 else "member", personal_workspace=False
+            )
+            workspace = second if n == SECOND else main
+            Membership.create(
+                workspace=workspace, user=user, role="manager" if n in (0, SECOND) else "editor"
+            )
             users.append(user.id)
+            workspaces.append(workspace.id)
             accounts.append(
                 [
                     Account.create(
+                        workspace=workspace,
                         owner=user,
                         open_id=f"scale-{n}-{k}",
                         username=f"brand{n}.{k}",
@@ -216,7 +233,7 @@ def prepare(database_url: str) -> tuple[str, float | None]:
                     for k in range(ACCOUNTS_PER_AUTHOR)
                 ]
             )
-        generate(database, users, accounts)
+        generate(database, users, accounts, workspaces)
         database.execute_sql("VACUUM ANALYZE post")
         database.execute_sql("VACUUM ANALYZE post_target")
         database.execute_sql("CREATE TABLE bench_scale_meta (key text)")
@@ -259,53 +276,63 @@ def run(redis_url: str) -> list[str]:
     database = app.extensions["database"]
     with database.connection_context():
         total = database.execute_sql("SELECT count(*) FROM post").fetchone()[0]
+        main_id, in_main = database.execute_sql(
+            "SELECT w.id, count(*) FROM post p JOIN workspace w ON w.id = p.workspace_id "
+            "WHERE w.slug = 'main-workspace' GROUP BY w.id"
+        ).fetchone()
         deep = database.execute_sql(
-            "SELECT created_at, id FROM post ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
-            (total // 2,),
+            "SELECT created_at, id FROM post WHERE workspace_id = %s "
+            "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
+            (main_id, in_main // 2),
         ).fetchone()
         deep_failed = database.execute_sql(
-            "SELECT created_at, id FROM post WHERE status = 'failed' "
+            "SELECT created_at, id FROM post WHERE workspace_id = %s AND status = 'failed' "
             "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
-            (total // 70,),
+            (main_id, in_main // 70),
         ).fetchone()
     made = (
         f"generated in {seconds:.0f} s"
         if seconds is not None
         else "reused (same generator, size and migrations)"
     )
-    lines.insert(0, f"Data set: {total:,} posts in schema {SCHEMA}, {made}")
+    lines.insert(
+        0,
+        f"Data set: {total:,} posts ({in_main:,} in the main workspace) in schema {SCHEMA}, {made}",
+    )
     client, author = app.test_client(), app.test_client()
     for who, email in ((client, "scale@example.com"), (author, "author1@example.com")):
         reply = who.post("/login", data={"email": email, "password": PASSWORD})
         assert reply.status_code in (302, 303), reply.status_code
     with database.connection_context():
         author_deep = database.execute_sql(
-            "SELECT created_at, id FROM post WHERE author_id = "
-            "(SELECT id FROM \"user\" WHERE email = 'author1@example.com') "
+            "SELECT created_at, id FROM post WHERE workspace_id = "
+            "(SELECT id FROM workspace WHERE slug = 'second-workspace') "
             "ORDER BY created_at DESC, id DESC OFFSET %s LIMIT 1",
             (total // AUTHORS // 2,),
         ).fetchone()
     month = (NOW - dt.timedelta(days=400)).date().replace(day=1).isoformat()
     older = Cursor(*deep).token()
+    main, second = "/w/main-workspace", "/w/second-workspace"
     pages = [
-        ("Posts list, first page", client, "/posts/"),
-        ("Posts list, 500,000 posts deep", client, f"/posts/?older={older}"),
+        ("Posts list, first page", client, f"{main}/posts/"),
+        (f"Posts list, {in_main // 2:,} posts deep", client, f"{main}/posts/?older={older}"),
         (
             "Posts list, Failed, deep page",
             client,
-            f"/posts/?status=failed&older={Cursor(*deep_failed).token()}",
+            f"{main}/posts/?status=failed&older={Cursor(*deep_failed).token()}",
         ),
         (
-            "Posts list, an author, deep page",
+            "Posts list, 2nd workspace, deep page",
             author,
-            f"/posts/?older={Cursor(*author_deep).token()}",
+            f"{second}/posts/?older={Cursor(*author_deep).token()}",
         ),
-        ("Calendar month (~28,000 posts)", client, f"/calendar/?date={month}"),
-        ("Calendar month, an author", author, f"/calendar/?date={month}"),
-        ("Calendar week", client, f"/calendar/?view=week&date={month}"),
-        ("Dashboard", client, "/"),
+        ("Calendar month (~23,000 posts)", client, f"{main}/calendar/?date={month}"),
+        ("Calendar month, 2nd workspace", author, f"{second}/calendar/?date={month}"),
+        ("Calendar week", client, f"{main}/calendar/?view=week&date={month}"),
+        ("Dashboard", client, f"{main}/"),
+        ("Dashboard, 2nd workspace", author, f"{second}/"),
     ]
-    reference = "/notifications/"  # signed in, same base template, an empty list
+    reference = f"{main}/notifications/"  # signed in, same base template, an empty list
     for _name, who, url in [*pages, ("", client, reference)]:
         reply = who.get(url)
         assert reply.status_code == 200, (url, reply.status_code)
