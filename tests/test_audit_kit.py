@@ -365,3 +365,112 @@ def test_the_mockup_stage_takes_only_an_empty_redis_db(redis_url):
     with pytest.raises(StageError, match="another mockup build is using"):
         claim_redis(redis_url)
     client.flushdb()
+
+
+# --- Item 7 of issue 17: the estimate starts from the real counts ------------------------------
+
+
+def _team_usage():
+    """Three workspaces: A with two connected accounts (and a disconnected one), B with one
+    waiting to be reconnected, C with a disconnected one only; posts of every kind and age."""
+    import datetime as dt
+
+    from tests.conftest import make_user
+    from webapp.models import Account, Post, utcnow
+    from webapp.workspaces.members import create_workspace
+
+    owner = make_user("counts@example.com", name="Cora Counts")
+    accounts = {}
+    for name, statuses in (
+        ("A", ["connected", "connected", "disconnected"]),
+        ("B", ["reconnect_needed"]),
+        ("C", ["disconnected"]),
+    ):
+        workspace = create_workspace(f"Client {name}", owner)
+        accounts[name] = [
+            Account.create(workspace=workspace, owner=owner, open_id=f"{name}{n}", status=status)
+            for n, status in enumerate(statuses)
+        ]
+    now = utcnow()
+
+    def post(account, status, days_ago):
+        made = Post.create(
+            workspace=account.workspace,
+            author=owner,
+            status=status,
+            created_at=now - dt.timedelta(days=days_ago),
+        )
+        PostTarget.create(post=made, account=account, status=status)
+
+    a1, a2, gone = accounts["A"]
+    for days in (1, 5, 12, 20, 29):
+        post(a1, "published", days)
+    post(a2, "scheduled", 2)
+    post(a2, "scheduled", 3)
+    post(a2, "failed", 3)  # not posted
+    post(a1, "draft", 1)  # not posted
+    post(a1, "published", 31)  # before the window
+    post(gone, "published", 1)  # an account no longer connected
+    post(accounts["B"][0], "published", 10)
+    return accounts
+
+
+def test_usage_counts_workspaces_accounts_and_recent_posts(db):
+    from webapp.auditkit import usage
+
+    _team_usage()
+    measured = usage.measure()
+    assert (measured.customers, measured.accounts, measured.posts) == (2, 3, 8)
+    assert measured.accounts_per_customer == 2  # 3 accounts / 2 workspaces, rounded up
+    assert round(measured.videos_per_day, 3) == round(8 / 3 / 30, 3)
+    assert measured.fields() == {
+        "customers": 2,
+        "accounts_per_customer": 2,
+        "videos_per_account_per_day": 1,  # 0.09 a day, rounded up: the form takes 1 to 15
+    }
+    busy = usage.Usage(customers=1, accounts=1, posts=30 * 40)
+    assert busy.videos_per_account_per_day == usage.MAX_VIDEOS_PER_DAY
+    assert not usage.Usage(customers=0, accounts=0, posts=0).offered
+
+
+def _field_value(page: str, name: str) -> str | None:
+    import re
+
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    value = re.search(r'value="([^"]*)"', tag.group(0)) if tag else None
+    return value.group(1) if value else None
+
+
+def test_use_these_numbers_fills_the_estimate_without_saving(admin_client, db):
+    assert save(admin_client).status_code == 303  # 4 × 3 × 10, as typed before
+    _team_usage()
+    page = admin_client.get("/admin/audit-kit").get_data(as_text=True)
+    assert "2 workspaces with connected TikTok accounts" in page
+    assert "3 connected accounts in them (on average 2 per workspace" in page
+    assert "8 published or scheduled posts per account made in the last 30 days" in page
+    assert 'href="/admin/audit-kit?use=measured#inputs">Use these numbers</a>' in page
+    assert _field_value(page, "customers") == "4"
+
+    filled = admin_client.get("/admin/audit-kit?use=measured")
+    assert filled.status_code == 200
+    page = filled.get_data(as_text=True)
+    values = {n: _field_value(page, n) for n in ("customers", "accounts_per_customer")}
+    assert values == {"customers": "2", "accounts_per_customer": "2"}
+    assert _field_value(page, "videos_per_account_per_day") == "1"
+    assert _field_value(page, "org_name") == "Analytical Agency"  # the rest as saved
+    assert "nothing is saved until you press Save" in page
+    kit = AuditKit.load()
+    assert (kit.customers, kit.accounts_per_customer, kit.videos_per_account_per_day) == (4, 3, 10)
+    # The applicant changes one and saves: their numbers are kept.
+    reply = save(
+        admin_client, customers="2", accounts_per_customer="2", videos_per_account_per_day="5"
+    )
+    assert reply.status_code == 303
+    assert AuditKit.load().daily_videos == 20
+
+
+def test_without_connected_accounts_there_is_nothing_to_use(admin_client, db):
+    page = admin_client.get("/admin/audit-kit?use=measured").get_data(as_text=True)
+    assert "no real counts to start from" in page
+    assert "Use these numbers" not in page
+    assert _field_value(page, "customers") in (None, "")

@@ -21,7 +21,7 @@ from webapp import tasks
 from webapp.addresses import public_url, redirect_uri
 from webapp.admin import bp
 from webapp.admin.forms import AuditKitForm, ServicesForm, SettingsForm, UserCreateForm
-from webapp.auditkit import answers, build, inputs
+from webapp.auditkit import answers, build, inputs, usage
 from webapp.db import db
 from webapp.extensions import get_redis
 from webapp.htmx import wants_partial
@@ -180,11 +180,18 @@ def _inputs_form(kit: AuditKit, typed: bool) -> AuditKitForm:
 
 
 def _page(form: AuditKitForm, kit: AuditKit, status: int, **overrides):
-    data = {**build.contents(), **_mockups_widget(), **overrides}
+    data = {**build.contents(), **_mockups_widget(), "usage": usage.measure(), **overrides}
     data["answer_warnings"] = answers.wording_warnings(data["answers"])
     return render_template(
         "admin/audit_kit.html", form=form, has_password=bool(kit.demo_password_enc), **data
     ), status
+
+
+def _use_measured(form: AuditKitForm, measured: usage.Usage) -> None:
+    """Put the real counts into the estimate's fields, keeping everything else as typed."""
+    for name, value in measured.fields().items():
+        field = getattr(form, name)
+        field.data, field.raw_data, field.errors = value, [str(value)], []
 
 
 def _mockups_widget() -> dict:
@@ -199,6 +206,13 @@ def audit_kit():
     """Show and save the applicant's inputs, with the kit generated from them."""
     kit = AuditKit.load()
     form = _inputs_form(kit, typed=request.method == "POST")
+    if request.method == "GET" and request.args.get("use") == "measured":
+        # "Use these numbers": the saved inputs with the real counts in the estimate's fields,
+        # for the applicant to check and change; nothing is saved until they press Save.
+        measured = usage.measure()
+        if measured.offered:
+            _use_measured(form, measured)
+        return _page(form, kit, 200, usage=measured)
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in inputs.FIELDS}
         inputs.save_inputs(kit, values, form.demo_password.data)
