@@ -13,7 +13,6 @@ import re
 import shutil
 import uuid
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 import peewee as pw
