@@ -30,7 +30,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 def composer_check(tmp: str) -> list[tuple[str, float, float, str, float, float]]:
     """Time the composer's live-validation request (creator info cached) next to a static file."""
     from sandbox.runner import SandboxProcess
-    from tests.accounts_flow import connect
+    from tests.accounts_flow import back, consent
     from webapp.models import Account, Media, TikTokService
 
     rows = []
@@ -69,7 +69,8 @@ def composer_check(tmp: str) -> list[tuple[str, float, float, str, float, float]
             )
         client = app.test_client()
         client.post("/login", data={"email": "composer@example.com", "password": "bench password"})
-        connect(client)
+        reply = client.get(f"/w/{workspace.slug}/accounts/connect/tiktok")
+        back(client, consent(reply.headers["Location"]))
         with connected():
             account = Account.get()
         form = {
