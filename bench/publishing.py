@@ -32,11 +32,12 @@ class Env:
 
     def __init__(self, tmp: str, redis_url: str, sandbox, accounts: int, database_url: str = ""):
         from tests.accounts_flow import connect
-        from tests.conftest import ffmpeg_clip
+        from tests.conftest import WorkspaceClient, ffmpeg_clip
         from webapp import create_app
         from webapp.db import connected, migrate
         from webapp.models import Account, Media, TikTokService
         from webapp.people import create_user
+        from webapp.workspaces.members import default_for
 
         self.tmp, self.redis_url, self.sandbox = tmp, redis_url, sandbox
         self.settings = {
@@ -50,9 +51,11 @@ class Env:
         }
         self.app = create_app(self.settings)
         migrate()
-        self.client = self.app.test_client()
+        # Short addresses (the OAuth flow's /accounts/...) lead into the user's workspace.
+        self.client = WorkspaceClient(self.app, self.app.response_class)
         with connected():
             self.user = create_user("pub@example.com", "bench password", role="admin")
+            self.workspace = default_for(self.user)
             service = TikTokService.load()
             service.client_key, service.audited = "sbx_demo_client_key", True
             service.set_client_secret("sbx_demo_client_secret")
@@ -65,6 +68,7 @@ class Env:
         with connected():
             self.accounts = list(Account.select().order_by(Account.username))
             self.video = Media.create(
+                workspace=self.workspace,
                 owner=self.user,
                 kind="video",
                 original_name="clip.mp4",
@@ -86,6 +90,7 @@ class Env:
         from webapp.models import Post, PostMedia, PostTarget
 
         post = Post.create(
+            workspace=self.workspace,
             author=self.user,
             caption="bench",
             status="scheduled",
@@ -236,6 +241,7 @@ def upload(env: Env, size: int = ONE_GB) -> list[str]:
             handle.write(block[: size - handle.tell()])
     with connected():
         media = Media.create(
+            workspace=env.workspace,
             owner=env.user,
             kind="video",
             original_name="big.mp4",
@@ -455,6 +461,7 @@ def top_of_hour(
                 ids = []
                 for index, path in enumerate(videos):
                     media = Media.create(
+                        workspace=env.workspace,
                         owner=env.user,
                         kind="video",
                         original_name=path.name,
