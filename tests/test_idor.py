@@ -209,7 +209,8 @@ def footage(tmp_path_factory):
 def _holdings(app, user, client, footage, *, creator: str, name: str, caption: str) -> Holdings:
     """Connect creator for user, store the video as user's, and schedule a post of it."""
     clip, facts, frame = footage
-    assert flow.connect(client, creator=creator).status_code == 200
+    reply = flow.connect(client, creator=creator)
+    assert reply.status_code == 200, reply.get_data(as_text=True)[-2000:]
     account = Account.get((Account.owner == user.id) & (Account.username == creator))
     workspace = Workspace.get_by_id(home(user))
     assert account.workspace_id == workspace.id
