@@ -183,6 +183,7 @@ STATUS_JOB = "jobs.publishing.check_status"
 WEBHOOK_JOB = "jobs.webhooks.handle_event"
 PING_JOB = "jobs.health.ping"
 EMAIL_JOB = "jobs.notifications.email_notification"
+INVITATION_EMAIL_JOB = "jobs.notifications.email_invitation"
 MEDIA_CHECK_JOB = "jobs.media.check_media"
 MEDIA_CONVERT_JOB = "jobs.media.convert_media"
 MOCKUPS_JOB = "jobs.auditkit.build_mockups"
@@ -261,6 +262,23 @@ def enqueue_email(connection: Redis, notification_id: int) -> Job:
         job_timeout=60,
         result_ttl=600,
         failure_ttl=7 * 86400,
+    )
+
+
+def enqueue_invitation_email(connection: Redis, invitation_id: int, link: str) -> Job:
+    """Queue the email carrying an invitation's link. The link's secret is in the job's
+    arguments only while it waits: the job is deleted once it has run (result_ttl 0), and its
+    description names the invitation, not the link."""
+    return enqueue(
+        connection,
+        INVITATION_EMAIL_JOB,
+        invitation_id,
+        link,
+        job_id=f"invitation-email-{invitation_id}",
+        description=f"{INVITATION_EMAIL_JOB}({invitation_id})",
+        job_timeout=60,
+        result_ttl=0,
+        failure_ttl=3600,
     )
 
 
