@@ -14,6 +14,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+import peewee as pw
+
 from webapp.db import db
 from webapp.models import Invitation, Membership, User, Workspace, normalize_email, utcnow
 from webapp.validation import email_problem
@@ -54,7 +56,7 @@ def pending(workspace: Workspace | int):
     """Return a query of the workspace's invitations still waiting to be used, newest first."""
     return (
         Invitation.select(Invitation, User)
-        .join(User, on=(Invitation.invited_by == User.id), join_type="LEFT OUTER")
+        .join(User, on=(Invitation.invited_by == User.id), join_type=pw.JOIN.LEFT_OUTER)
         .where(
             (Invitation.workspace == workspace)
             & Invitation.used_at.is_null()
