@@ -267,6 +267,20 @@ def test_inviting_again_replaces_the_older_link(app, team):
     assert "invited as <strong>viewer</strong>" in new
 
 
+def test_invitations_are_limited_per_hour_and_open_at_once(app, team, monkeypatch):
+    monkeypatch.setattr(invitations, "MAX_PER_HOUR", 3)
+    for n in range(3):
+        invitations.invite(team["ws"], f"p{n}@example.com", "viewer", team["mia"])
+    response = invite(signed_in(app, team["mia"]), team, "p9@example.com")
+    assert response.status_code == 422
+    assert "sent 3 invitations in the last hour" in text(response)
+    assert Invitation.select().count() == 3
+    monkeypatch.setattr(invitations, "MAX_PER_HOUR", 100)
+    monkeypatch.setattr(invitations, "MAX_PENDING", 3)
+    with pytest.raises(members.RuleError, match="3 open invitations"):
+        invitations.invite(team["ws"], "p9@example.com", "viewer", team["mia"])
+
+
 def test_a_manager_withdraws_an_invitation(app, team):
     mia = signed_in(app, team["mia"])
     token = LINK.search(text(invite(mia, team))).group(1)
@@ -521,7 +535,7 @@ def test_delete_is_refused_while_an_account_is_connected_or_a_post_is_on_its_way
                        caption="Launch", scheduled_at=utcnow() + dt.timedelta(days=1))
     page = text(mia.get(url(team, "delete")))
     assert "disconnect it at Accounts first" in page and "@acme" in page
-    assert "cancel them, or let them finish, first" in page and "Launch" in page
+    assert "cancel it, or let it finish, first" in page and "Launch" in page
     assert 'name="name"' not in page
     response = post_form(mia, url(team, "delete"), {"name": team["ws"].name},
                          token_from=url(team, "settings"))

@@ -25,6 +25,8 @@ from webapp.workspaces.roles import Role, label, parse
 LIFETIME = dt.timedelta(days=7)
 # Open invitations a workspace may have at once (each is a way in; revoke old ones first).
 MAX_PENDING = 50
+# Invitations a workspace may send per hour: each can be an email to any address.
+MAX_PER_HOUR = 30
 NAME_MAX = 120
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
@@ -100,6 +102,15 @@ def invite(workspace: Workspace, email: str, role: str, invited_by: User | None)
             & Invitation.used_at.is_null()
             & Invitation.revoked_at.is_null()
         ).execute()
+        recent = Invitation.select().where(
+            (Invitation.workspace == workspace)
+            & (Invitation.created_at > now - dt.timedelta(hours=1))
+        )
+        if recent.count() >= MAX_PER_HOUR:
+            raise RuleError(
+                f"This workspace sent {MAX_PER_HOUR} invitations in the last hour. Wait a "
+                "while before inviting more people."
+            )
         if pending(workspace).count() >= MAX_PENDING:
             raise RuleError(
                 f"This workspace has {MAX_PENDING} open invitations. Withdraw some before "

@@ -292,7 +292,8 @@ def delete_problem(blockers: dict) -> str:
         one = len(posts) == 1
         steps.append(
             f"{len(posts)} post{'' if one else 's'} {'is' if one else 'are'} scheduled, "
-            "publishing or awaiting approval: cancel them, or let them finish, first."
+            f"publishing or awaiting approval: cancel {'it' if one else 'them'}, or let "
+            f"{'it' if one else 'them'} finish, first."
         )
     return " ".join(steps)
 

@@ -129,7 +129,13 @@ _register_legacy()
 def _members_page(status: int = 200, **form):
     """Render the Members page: the members, and (managers) the open invitations and forms."""
     manager = can(Can.MANAGE)
-    values = {"invite_email": "", "invite_role": Role.EDITOR.value, "error": "", **form}
+    values = {
+        "invite_email": "",
+        "invite_role": Role.EDITOR.value,
+        "invite_error": "",
+        "error": "",
+        **form,
+    }
     return render_template(
         "workspaces/members.html",
         rows=members.members_of(g.workspace),
@@ -197,7 +203,9 @@ def invite():
     try:
         invited = invitations.invite(g.workspace, email, role, current_user)
     except members.RuleError as exc:
-        return _members_page(422, invite_email=email[:254], invite_role=role, error=str(exc))
+        return _members_page(
+            422, invite_email=email[:254], invite_role=role, invite_error=str(exc)
+        )
     invitation = invited.invitation
     link = public_url(url_for("invitations.accept", token=invited.token))
     if mail.enabled():
