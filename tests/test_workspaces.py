@@ -102,7 +102,9 @@ def test_outsiders_get_404_and_non_managers_403(app, team):
     for path in ("settings", "delete", f"members/{team['vi'].id}/remove"):
         assert ed.get(url(team, path)).status_code == 403
     response = post_form(
-        ed, url(team, f"members/{team['vi'].id}/role"), {"role": "manager"},
+        ed,
+        url(team, f"members/{team['vi'].id}/role"),
+        {"role": "manager"},
         token_from=url(team, "members"),
     )
     assert response.status_code == 403
@@ -112,7 +114,9 @@ def test_outsiders_get_404_and_non_managers_403(app, team):
 def test_a_manager_changes_a_role(app, team):
     client = signed_in(app, team["mia"])
     response = post_form(
-        client, url(team, f"members/{team['ed'].id}/role"), {"role": "viewer"},
+        client,
+        url(team, f"members/{team['ed'].id}/role"),
+        {"role": "viewer"},
         token_from=url(team, "members"),
     )
     assert response.status_code == 303
@@ -124,7 +128,9 @@ def test_a_manager_changes_a_role(app, team):
 def test_an_unknown_role_is_refused_and_nothing_changes(app, team, role):
     client = signed_in(app, team["mia"])
     response = post_form(
-        client, url(team, f"members/{team['ed'].id}/role"), {"role": role},
+        client,
+        url(team, f"members/{team['ed'].id}/role"),
+        {"role": role},
         token_from=url(team, "members"),
     )
     assert response.status_code == 422
@@ -136,7 +142,9 @@ def test_changing_the_role_of_a_non_member_is_404(app, team):
     client = signed_in(app, team["mia"])
     for user_id in (team["olga"].id, 999999):
         response = post_form(
-            client, url(team, f"members/{user_id}/role"), {"role": "viewer"},
+            client,
+            url(team, f"members/{user_id}/role"),
+            {"role": "viewer"},
             token_from=url(team, "members"),
         )
         assert response.status_code == 404
@@ -146,7 +154,9 @@ def test_changing_the_role_of_a_non_member_is_404(app, team):
 def test_the_last_manager_cant_be_demoted(app, team):
     client = signed_in(app, team["mia"])
     response = post_form(
-        client, url(team, f"members/{team['mia'].id}/role"), {"role": "editor"},
+        client,
+        url(team, f"members/{team['mia'].id}/role"),
+        {"role": "editor"},
         token_from=url(team, "members"),
     )
     assert response.status_code == 422
@@ -155,7 +165,9 @@ def test_the_last_manager_cant_be_demoted(app, team):
     # With a second manager, Mia may step down.
     members.change_role(team["ws"], team["ed"].id, "manager")
     response = post_form(
-        client, url(team, f"members/{team['mia'].id}/role"), {"role": "editor"},
+        client,
+        url(team, f"members/{team['mia'].id}/role"),
+        {"role": "editor"},
         token_from=url(team, "members"),
     )
     assert response.status_code == 303
@@ -213,8 +225,12 @@ def test_a_manager_can_leave_when_another_manager_stays(app, team):
 
 
 def invite(client, team, email="new@example.com", role="editor"):
-    return post_form(client, url(team, "invitations"), {"email": email, "role": role},
-                     token_from=url(team, "members"))
+    return post_form(
+        client,
+        url(team, "invitations"),
+        {"email": email, "role": role},
+        token_from=url(team, "members"),
+    )
 
 
 def test_without_smtp_the_link_is_shown_once_and_only_its_digest_is_stored(app, team):
@@ -301,7 +317,8 @@ def test_a_manager_cant_withdraw_another_workspaces_invitation(app, team):
     invitations.invite(olga_ws, "x@example.com", "editor", team["olga"])
     other = Invitation.get()
     response = post_form(
-        signed_in(app, team["mia"]), url(team, f"invitations/{other.id}/revoke"),
+        signed_in(app, team["mia"]),
+        url(team, f"invitations/{other.id}/revoke"),
         token_from=url(team, "members"),
     )
     assert response.status_code == 422
@@ -366,8 +383,10 @@ def test_an_existing_person_signs_in_and_joins(app, team):
     assert refused.status_code == 409 and role_in(team, team["olga"]) is None
     # Signing in comes back to the invitation.
     back = post_form(
-        anonymous, f"/login?next=/invite/{token}",
-        {"email": "olga@example.com", "password": PASSWORD}, token_from="/login",
+        anonymous,
+        f"/login?next=/invite/{token}",
+        {"email": "olga@example.com", "password": PASSWORD},
+        token_from="/login",
     )
     assert back.headers["Location"] == f"/invite/{token}"
     assert "Join with your sign-in" in text(anonymous.get(f"/invite/{token}"))
@@ -380,7 +399,9 @@ def test_signed_in_as_someone_else_says_so_and_refuses(app, team):
     token = make_invitation(team, "olga@example.com")
     ed = signed_in(app, team["ed"])
     page = text(ed.get(f"/invite/{token}"))
-    assert "You are signed in as ed@example.com, but this invitation is for olga@example.com" in page
+    assert (
+        "You are signed in as ed@example.com, but this invitation is for olga@example.com" in page
+    )
     response = post_form(ed, f"/invite/{token}")
     assert response.status_code == 409
     assert role_in(team, team["olga"]) is None and Invitation.get().used_at is None
@@ -394,15 +415,20 @@ def test_expired_tampered_and_garbage_links_say_so(app, team):
         response = client.get(f"/invite/{bad}")
         assert response.status_code == 404, bad
         assert "isn't valid" in text(response)
-        assert post_form(client, f"/invite/{bad}", {"name": "N", "password": PASSWORD},
-                         token_from="/login").status_code == 404
+        assert (
+            post_form(
+                client, f"/invite/{bad}", {"name": "N", "password": PASSWORD}, token_from="/login"
+            ).status_code
+            == 404
+        )
     assert client.get("/invite/..%2f..%2fetc").status_code == 404  # no such route at all
     Invitation.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
     expired = client.get(f"/invite/{token}")
     assert expired.status_code == 410
     assert "expired on" in text(expired)
-    response = post_form(client, f"/invite/{token}", {"name": "Nia", "password": PASSWORD},
-                         token_from="/login")
+    response = post_form(
+        client, f"/invite/{token}", {"name": "Nia", "password": PASSWORD}, token_from="/login"
+    )
     assert response.status_code == 410 and User.by_email("new@example.com") is None
 
 
@@ -432,11 +458,14 @@ def smtp(tmp_path, monkeypatch):
     server = _start("starttls", certificates)
     for key in mail._config:
         monkeypatch.setitem(mail._config, key, mail._config[key])  # restored after the test
-    yield server, {
-        "SMTP_URL": f"smtp://localhost:{server.server_address[1]}",
-        "MAIL_FROM": "cadence@example.com",
-        "SMTP_CA_FILE": str(certificates["ca"]),
-    }
+    yield (
+        server,
+        {
+            "SMTP_URL": f"smtp://localhost:{server.server_address[1]}",
+            "MAIL_FROM": "cadence@example.com",
+            "SMTP_CA_FILE": str(certificates["ca"]),
+        },
+    )
     server.shutdown()
     server.server_close()
 
@@ -466,8 +495,11 @@ def test_with_smtp_the_link_is_emailed_by_a_worker_not_shown(settings, smtp):
         env[key] = settings[key]
     env.update(mail_settings)
     result = subprocess.run(
-        [sys.executable, "-m", "jobs.worker", "--burst"], env=env, capture_output=True,
-        text=True, timeout=120,
+        [sys.executable, "-m", "jobs.worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert len(server.messages) == 1
@@ -529,16 +561,23 @@ def test_bad_settings_save_nothing(app, team, form, message):
 
 def test_delete_is_refused_while_an_account_is_connected_or_a_post_is_on_its_way(app, team):
     mia = signed_in(app, team["mia"])
-    account = Account.create(workspace=team["ws"].id, owner=team["mia"], open_id="o1",
-                             username="acme")
-    post = Post.create(workspace=team["ws"].id, author=team["ed"], status="scheduled",
-                       caption="Launch", scheduled_at=utcnow() + dt.timedelta(days=1))
+    account = Account.create(
+        workspace=team["ws"].id, owner=team["mia"], open_id="o1", username="acme"
+    )
+    post = Post.create(
+        workspace=team["ws"].id,
+        author=team["ed"],
+        status="scheduled",
+        caption="Launch",
+        scheduled_at=utcnow() + dt.timedelta(days=1),
+    )
     page = text(mia.get(url(team, "delete")))
     assert "disconnect it at Accounts first" in page and "@acme" in page
     assert "cancel it, or let it finish, first" in page and "Launch" in page
     assert 'name="name"' not in page
-    response = post_form(mia, url(team, "delete"), {"name": team["ws"].name},
-                         token_from=url(team, "settings"))
+    response = post_form(
+        mia, url(team, "delete"), {"name": team["ws"].name}, token_from=url(team, "settings")
+    )
     assert response.status_code == 409
     assert Workspace.get_or_none(Workspace.id == team["ws"].id) is not None
     # Disconnected and cancelled: nothing blocks it any more.
@@ -569,10 +608,16 @@ def test_deleting_removes_everything_in_it_and_home_lists_workspaces(app, team):
     root.mkdir(parents=True, exist_ok=True)
     (root / "clip.mp4").write_bytes(b"video")
     (root / "covers" / "clip.mp4").mkdir(parents=True)
-    media = Media.create(workspace=workspace.id, owner=team["ed"], kind="video",
-                         original_name="clip.mp4", stored_name="clip.mp4")
-    account = Account.create(workspace=workspace.id, owner=team["mia"], open_id="o1",
-                             status="disconnected")
+    media = Media.create(
+        workspace=workspace.id,
+        owner=team["ed"],
+        kind="video",
+        original_name="clip.mp4",
+        stored_name="clip.mp4",
+    )
+    account = Account.create(
+        workspace=workspace.id, owner=team["mia"], open_id="o1", status="disconnected"
+    )
     post = Post.create(workspace=workspace.id, author=team["ed"], status="published")
     PostMedia.create(post=post, media=media)
     PostTarget.create(post=post, account=account, status="published")
@@ -613,10 +658,18 @@ def admin_of(app, team):
 def test_admin_adds_a_person_to_an_existing_workspace(admin_of, team):
     page = text(admin_of.get("/admin/users"))
     assert "Their own new workspace" in page and team["ws"].name in page
-    response = post_form(admin_of, "/admin/users", {
-        "email": "tess@example.com", "name": "Tess", "role": "member", "password": PASSWORD,
-        "workspace": str(team["ws"].id), "workspace_role": "viewer",
-    })
+    response = post_form(
+        admin_of,
+        "/admin/users",
+        {
+            "email": "tess@example.com",
+            "name": "Tess",
+            "role": "member",
+            "password": PASSWORD,
+            "workspace": str(team["ws"].id),
+            "workspace_role": "viewer",
+        },
+    )
     assert response.status_code == 303
     tess = User.by_email("tess@example.com")
     assert role_in(team, tess) == "viewer"
@@ -624,9 +677,16 @@ def test_admin_adds_a_person_to_an_existing_workspace(admin_of, team):
 
 
 def test_admin_adds_a_person_with_their_own_workspace_by_default(admin_of):
-    response = post_form(admin_of, "/admin/users", {
-        "email": "sol@example.com", "name": "Sol", "role": "member", "password": PASSWORD,
-    })
+    response = post_form(
+        admin_of,
+        "/admin/users",
+        {
+            "email": "sol@example.com",
+            "name": "Sol",
+            "role": "member",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 303
     sol = User.by_email("sol@example.com")
     own = members.default_for(sol)
@@ -644,9 +704,16 @@ def test_admin_adds_a_person_with_their_own_workspace_by_default(admin_of):
 def test_admin_bad_workspace_choices_save_nothing(admin_of, team, extra, message):
     if extra.get("workspace") == "WS":
         extra = {**extra, "workspace": str(team["ws"].id)}
-    response = post_form(admin_of, "/admin/users", {
-        "email": "bad@example.com", "role": "member", "password": PASSWORD, **extra,
-    })
+    response = post_form(
+        admin_of,
+        "/admin/users",
+        {
+            "email": "bad@example.com",
+            "role": "member",
+            "password": PASSWORD,
+            **extra,
+        },
+    )
     assert response.status_code == 400
     assert message in text(response)
     assert User.by_email("bad@example.com") is None

@@ -148,9 +148,7 @@ def _lock(workspace: Workspace | int) -> None:
 
 def members_of(workspace: Workspace | int) -> list[Membership]:
     """Return the workspace's memberships with their people, managers first, then by name."""
-    order = pw.Case(
-        Membership.role, [(role.value, n) for n, role in enumerate(Role)], len(Role)
-    )
+    order = pw.Case(Membership.role, [(role.value, n) for n, role in enumerate(Role)], len(Role))
     return list(
         Membership.select(Membership, User)
         .join(User)

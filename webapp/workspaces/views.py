@@ -203,9 +203,7 @@ def invite():
     try:
         invited = invitations.invite(g.workspace, email, role, current_user)
     except members.RuleError as exc:
-        return _members_page(
-            422, invite_email=email[:254], invite_role=role, invite_error=str(exc)
-        )
+        return _members_page(422, invite_email=email[:254], invite_role=role, invite_error=str(exc))
     invitation = invited.invitation
     link = public_url(url_for("invitations.accept", token=invited.token))
     if mail.enabled():
@@ -244,7 +242,9 @@ def invitation_revoke(invitation_id: int):
         invitation = invitations.revoke(g.workspace, invitation_id)
     except members.RuleError as exc:
         return _members_page(422, error=str(exc))
-    flash(f"The invitation of {invitation.email} is withdrawn; its link no longer works.", "success")
+    flash(
+        f"The invitation of {invitation.email} is withdrawn; its link no longer works.", "success"
+    )
     return redirect(url_for("workspace.members"), code=303)
 
 
@@ -364,9 +364,9 @@ def delete():
         status = 409
     counts = {
         "posts": Post.select().where(Post.workspace == workspace.id).count(),
-        "media": Media.select().where(
-            (Media.workspace == workspace.id) & (Media.status != "deleted")
-        ).count(),
+        "media": Media.select()
+        .where((Media.workspace == workspace.id) & (Media.status != "deleted"))
+        .count(),
         "accounts": Account.select().where(Account.workspace == workspace.id).count(),
         "members": len(members.members_of(workspace)),
     }
