@@ -83,6 +83,8 @@ def invite(workspace: Workspace, email: str, role: str, invited_by: User | None)
     person who is already a member."""
     email = normalize_email(email)
     problem = email_problem(email)
+    if not problem and any(ord(c) < 32 or ord(c) == 127 for c in email):
+        problem = "Enter an email address like name@example.com."
     if problem:
         raise RuleError(problem)
     parsed = parse(role or "")
