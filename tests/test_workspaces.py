@@ -111,6 +111,39 @@ def test_outsiders_get_404_and_non_managers_403(app, team):
     assert role_in(team, team["vi"]) == "viewer"
 
 
+@pytest.mark.parametrize("who", ["ed", "vi"])
+def test_editors_and_viewers_cant_change_members_settings_or_delete(app, team, who):
+    invitation = invitations.invite(team["ws"], "x@example.com", "editor", team["mia"]).invitation
+    client = signed_in(app, team[who])
+    token = csrf_token(client, url(team, "members"))
+    for path, data in [
+        ("invitations", {"email": "y@example.com", "role": "manager"}),
+        (f"invitations/{invitation.id}/revoke", {}),
+        (f"members/{team['mia'].id}/remove", {}),
+        (f"members/{team[who].id}/role", {"role": "manager"}),
+        ("settings", {"name": "Taken over", "approval_required": "on"}),
+        ("delete", {"name": team["ws"].name}),
+    ]:
+        response = client.post(url(team, path), data={**data, "csrf_token": token})
+        assert response.status_code == 403, path
+        assert "Only the workspace's managers change its members and settings." in text(response)
+    workspace = Workspace.get_by_id(team["ws"].id)
+    assert workspace.name == team["ws"].name and not workspace.approval_required
+    assert Invitation.select().count() == 1 and Invitation.get().revoked_at is None
+    assert role_in(team, team["mia"]) == "manager" and role_in(team, team[who]) != "manager"
+
+
+def test_an_instance_admin_manages_a_workspace_they_arent_in(app, team):
+    root = signed_in(app, make_user("root@example.com", "admin", name="Root"))
+    response = post_form(
+        root,
+        url(team, f"members/{team['vi'].id}/role"),
+        {"role": "editor"},
+        token_from=url(team, "members"),
+    )
+    assert response.status_code == 303 and role_in(team, team["vi"]) == "editor"
+
+
 def test_a_manager_changes_a_role(app, team):
     client = signed_in(app, team["mia"])
     response = post_form(
