@@ -207,6 +207,42 @@ def test_the_last_manager_cant_be_demoted(app, team):
     assert role_in(team, team["mia"]) == "editor"
 
 
+def test_two_managers_demoting_each_other_at_once_leave_one_manager(team, monkeypatch):
+    import threading
+    import time
+
+    from webapp.db import db as proxy
+
+    members.change_role(team["ws"], team["ed"].id, "manager")
+    counted = members._other_managers
+
+    def slow_count(*args):
+        # Both requests have read "the other one is still a manager" before either writes,
+        # unless the workspace's lock makes the second wait for the first.
+        n = counted(*args)
+        time.sleep(0.3)
+        return n
+
+    monkeypatch.setattr(members, "_other_managers", slow_count)
+    outcomes = []
+
+    def demote(user_id):
+        with proxy.connection_context():
+            try:
+                members.change_role(team["ws"].id, user_id, "editor")
+                outcomes.append("demoted")
+            except members.RuleError:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=demote, args=(u.id,)) for u in (team["mia"], team["ed"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(outcomes) == ["demoted", "refused"]
+    assert len(members.managers_of(team["ws"])) == 1
+
+
 def test_a_deactivated_manager_doesnt_count_as_the_one_that_stays(team):
     members.change_role(team["ws"], team["ed"].id, "manager")
     User.update(active=False).where(User.id == team["ed"].id).execute()
