@@ -10,7 +10,7 @@ from webapp.models import Notification
 
 def email_notification(notification_id: int) -> str:
     """Email one in-app notification to its user (SMTP configured); return what happened."""
-    context.settings()
+    settings = context.settings()
     with connected():
         note = Notification.get_or_none(Notification.id == notification_id)
         if note is None:
@@ -19,9 +19,12 @@ def email_notification(notification_id: int) -> str:
         if not mail.enabled() or not user.is_active:
             return "not sent"
         address, message, link = user.email, note.message, note.link
-    sent = mail.send(
-        [address], "Cadence: " + message[:80], f"{message}\n\nOpen the post in Cadence: {link}\n"
-    )
+    # A link in an email must be whole: PUBLIC_URL (the address people reach Cadence at) first.
+    base = (settings.get("PUBLIC_URL") or "").rstrip("/")
+    if base and link.startswith("/"):
+        link = base + link
+    body = f"{message}\n\nOpen it in Cadence: {link}\n" if link else f"{message}\n"
+    sent = mail.send([address], "Cadence: " + message[:80], body)
     return "sent" if sent else "not sent"
 
 

@@ -13,7 +13,6 @@ import re
 import shutil
 import uuid
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 import peewee as pw
@@ -196,6 +195,7 @@ def settings(database_url, redis_url, tmp_path) -> dict:
 def app(settings):
     """Build the real app on a clean database."""
     application = create_app(settings)
+    application.test_client_class = WorkspaceClient
     _empty_tables(application.extensions["database"])
     yield application
     db = application.extensions["database"]
@@ -243,7 +243,6 @@ class WorkspaceClient(FlaskClient):
 @pytest.fixture
 def client(app):
     """Return a test client for the app (see WorkspaceClient)."""
-    app.test_client_class = WorkspaceClient
     return app.test_client()
 
 

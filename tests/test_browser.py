@@ -14,7 +14,7 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}/w/*/")  # into the person's workspace
 
 
 def test_admin_signs_in_and_opens_services(live_server, page, admin):
@@ -63,7 +63,7 @@ def test_phone_width_collapses_the_menu(live_server, chromium, admin):
     page.get_by_text("Menu", exact=True).click()
     assert posts_link.is_visible()
     posts_link.click()
-    page.wait_for_url(f"{live_server}/posts/")
+    page.wait_for_url(f"{live_server}/w/*/posts/")
     # Nothing overflows sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     context.close()

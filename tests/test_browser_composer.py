@@ -432,7 +432,7 @@ def test_a_slow_check_never_undoes_what_was_typed_or_ticked_meanwhile(
     assert len(covers) == 1  # every later check kept the picker instead of loading it again
 
     page.get_by_role("button", name="Post now").click()
-    page.wait_for_url(f"{live_server}/posts/**")
+    page.wait_for_url(f"{live_server}/w/*/posts/**")
     post = Post.get()
     target = PostTarget.get()
     assert (post.caption, post.cover_timestamp_ms) == (caption, chosen_ms)

@@ -136,7 +136,9 @@ def test_a_cookie_signed_with_the_old_development_key_is_rejected(settings, tmp_
             client = app.test_client()
             client.set_cookie(name, value)
             # The app's own key proves the forgery is well made; the published one gets nowhere.
-            assert (client.get("/").status_code == 200) is signed_in, (signed_in, name)
+            # "/" leads a signed-in person into their workspace, anyone else to sign in.
+            landed = client.get("/").headers["Location"]
+            assert landed.startswith("/w/") is signed_in, (signed_in, name, landed)
 
 
 def test_the_published_development_key_is_gone_from_the_code():

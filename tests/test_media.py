@@ -37,7 +37,10 @@ def test_upload_probes_and_lists_each_file(admin_client, files, app):  # noqa: F
 
 def test_htmx_upload_answers_with_a_redirect_header(admin_client, files):  # noqa: F811
     reply = upload(admin_client, (files["jpeg"], "ok.jpg"), htmx=True)
-    assert reply.status_code == 200 and reply.headers["HX-Redirect"] == "/media/"
+    assert (
+        reply.status_code == 200
+        and reply.headers["HX-Redirect"] == "/w/ada-admins-workspace/media/"
+    )
 
 
 def test_files_are_judged_by_content_not_name(admin_client, files):  # noqa: F811

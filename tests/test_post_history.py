@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.conftest import home, login, make_user
-from webapp.models import Post, User
+from webapp.models import Membership, Post, User
 from webapp.pagination import BAD_CURSOR, GONE_CURSOR, Cursor
 
 NOON = dt.datetime(2026, 3, 10, 12, 0)
@@ -21,6 +21,7 @@ def add_posts(author, count: int, *, at: dt.datetime = NOON, status: str = "publ
     """Insert count posts by author, all created at the same second; return their ids."""
     rows = [
         {
+            "workspace": home(author),
             "author": author.id,
             "caption": f"{status} {n}",
             "status": status,
@@ -37,7 +38,7 @@ def add_posts(author, count: int, *, at: dt.datetime = NOON, status: str = "publ
 def shown_ids(body: str) -> list[int]:
     """Return the ids of the posts a Posts list page shows, in order."""
     table = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in body else ""
-    return [int(i) for i in re.findall(r'href="/(?:posts|compose)/(\d+)', table)]
+    return [int(i) for i in re.findall(r'href="(?:/w/[\w-]+)?/(?:posts|compose)/(\d+)', table)]
 
 
 def link(body: str, label: str) -> str | None:
@@ -94,7 +95,7 @@ def test_the_status_filter_follows_the_pages(admin_client, admin):
     assert 'aria-current="page">Failed<' in body
 
 
-def test_an_author_pages_through_only_her_own_posts(client, db):
+def test_a_member_pages_through_only_her_workspaces_posts(client, db):
     alice, bob = make_user("alice@example.com"), make_user("bob@example.com")
     bob_ids = add_posts(bob, 30, at=NOON + dt.timedelta(seconds=30))
     add_posts(alice, 30)
@@ -152,10 +153,14 @@ def day_cells(body: str) -> dict[str, str]:
     return cells
 
 
-def schedule(author, caption: str, at: dt.datetime, status: str = "scheduled") -> Post:
-    """Add a post scheduled at a UTC time."""
+def schedule(author, caption: str, at: dt.datetime, status: str = "scheduled", workspace=None):
+    """Add a post scheduled at a UTC time (in the author's first workspace unless told)."""
     return Post.create(
-        workspace=home(author), author=author, caption=caption, status=status, scheduled_at=at
+        workspace=workspace or home(author),
+        author=author,
+        caption=caption,
+        status=status,
+        scheduled_at=at,
     )
 
 
@@ -186,7 +191,10 @@ def test_a_busy_day_shows_its_first_posts_and_counts_the_rest(admin_client, admi
     other = make_user("other@example.com")
     for n in range(9):
         schedule(admin, f"Busy{n}", dt.datetime(2026, 3, 10, 8, n))
-    schedule(other, "NotMine", dt.datetime(2026, 3, 10, 7, 0))  # the admin sees all posts
+    # A colleague's post in the same workspace shows; one in another workspace doesn't.
+    Membership.create(workspace=home(admin), user=other, role="editor")
+    schedule(other, "NotMine", dt.datetime(2026, 3, 10, 7, 0), workspace=home(admin))
+    schedule(other, "Elsewhere", dt.datetime(2026, 3, 10, 7, 30), workspace=home(other))
     schedule(admin, "Quiet", dt.datetime(2026, 3, 11, 9, 0))
     body = admin_client.get("/calendar/?date=2026-03-01").get_data(as_text=True)
     busy = day_cells(body)["10"]
@@ -197,6 +205,7 @@ def test_a_busy_day_shows_its_first_posts_and_counts_the_rest(admin_client, admi
         ("08:02", "Busy2"),
     ]
     assert "+6 more" in busy and "view=week&amp;date=2026-03-10" in busy
+    assert "Elsewhere" not in body
     assert "Quiet" in day_cells(body)["11"] and "more" not in day_cells(body)["11"]
     week = admin_client.get("/calendar/?view=week&date=2026-03-10").get_data(as_text=True)
     assert all(f"Busy{n}" in week for n in range(9)) and "more in Posts" not in week

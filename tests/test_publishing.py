@@ -1106,7 +1106,9 @@ def test_failures_are_emailed_when_smtp_is_configured(
     message = server.messages[0]
     assert f"To: {admin.email}" in message
     assert "Subject: Cadence: A post failed: The upload link expired" in message
-    assert f"/posts/{target.post_id}" in message
+    # A whole link, into the post's workspace, at the address people reach Cadence at.
+    public = job_settings["PUBLIC_URL"].rstrip("/")
+    assert f"{public}/w/ada-admins-workspace/posts/{target.post_id}" in message
 
 
 def test_a_mail_server_that_is_down_does_not_stop_publishing(

@@ -54,6 +54,9 @@ def _assert_503_page(response, *, signed_in_menu: bool = False):
     assert ('class="sidebar"' in body) is signed_in_menu
 
 
+POSTS = "/w/adas-workspace/posts/"  # Ada's own workspace
+
+
 @pytest.mark.engine_independent
 @pytest.mark.skipif(postgres_bindir() is None, reason="no PostgreSQL server binaries")
 def test_web_answers_503_while_postgres_is_down_and_works_again_after_its_restart(
@@ -67,15 +70,15 @@ def test_web_answers_503_while_postgres_is_down_and_works_again_after_its_restar
             make_user("ada@example.com", "admin", name="Ada")
         client = app.test_client()
         assert login(client, "ada@example.com", PASSWORD).status_code == 303
-        assert client.get("/posts/").status_code == 200
+        assert client.get(POSTS).status_code == 200
         pg.kill()
         # A signed-in page, the login page, and an htmx request (JSON, not a whole page).
-        _assert_503_page(client.get("/posts/"))
+        _assert_503_page(client.get(POSTS))
         _assert_503_page(app.test_client().get("/login"))
         partial = client.get("/posts/", headers={"HX-Request": "true"})
         assert partial.status_code == 503 and DOWN in partial.get_json()["error"]
         pg.start()  # crash recovery: the user and the session's account survive
-        again = client.get("/posts/")
+        again = client.get(POSTS)
         assert again.status_code == 200 and 'class="sidebar"' in again.get_data(as_text=True)
 
 

@@ -62,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         from webapp.permissions import link_workspace
         from webapp.public import texts
         from webapp.workspaces.members import role_of, workspaces_of
-        from webapp.workspaces.roles import LABELS
+        from webapp.workspaces.roles import LABELS, Can, allows
         from webapp.workspaces.views import workspace_menu
 
         try:
@@ -82,6 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
                 "my_workspaces": workspaces_of(current_user) if signed_in else [],
                 "role_labels": LABELS,
                 "workspace_menu": workspace_menu(nav_role) if nav else [],
+                # What the person may do here, for showing buttons (the routes check again).
+                "can": lambda capability: allows(nav_role, Can(capability)),
                 **panel_values(),
             }
         except Exception:  # noqa: BLE001 - an error page must render even without a database
@@ -91,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
                 "public_links": [],
                 "nav_workspace": None,
                 "my_workspaces": [],
+                "can": lambda capability: False,
             }
 
     return app

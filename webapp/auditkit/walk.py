@@ -174,7 +174,7 @@ def walk(
                 else:
                     target.click()
                     if step.label == "Post now":
-                        page.wait_for_url(f"{base_url}/posts/*", timeout=timeout_ms)
+                        page.wait_for_url(f"{base_url}/w/*/posts/*", timeout=timeout_ms)
                     else:
                         page.wait_for_load_state()
             elif step.role == "account":

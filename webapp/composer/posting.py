@@ -70,8 +70,8 @@ def declaration_parts(decision_text: str, links) -> list[tuple[str, str]]:
 def chosen_media(
     data: ComposerInput, workspace: Workspace
 ) -> tuple[list[Media], MediaFacts | None, str]:
-    """Return the chosen media of the workspace in order, what the decision needs to know about them,
-    and a problem ('' when none)."""
+    """Return the workspace's chosen media in order, what the decision needs to know about
+    them, and a problem ('' when none)."""
     if not data.media_ids:
         return [], None, ""
     rows = {

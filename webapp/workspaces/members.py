@@ -33,7 +33,11 @@ def name_problem(name: str) -> str:
 
 
 def _slug_base(name: str) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", name.lower())).strip("-")[:SLUG_MAX].strip("-")
+    base = (
+        re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", name.lower()))
+        .strip("-")[:SLUG_MAX]
+        .strip("-")
+    )
     return base or "workspace"
 
 
