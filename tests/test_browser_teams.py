@@ -93,8 +93,8 @@ def test_four_people_share_a_workspace_with_approval(
     manager.get_by_role("complementary", name="Main menu").get_by_role(
         "link", name="Settings"
     ).click()
-    manager.get_by_label(re.compile("approval", re.I)).check()
-    manager.get_by_role("button", name=re.compile("Save", re.I)).click()
+    manager.get_by_label("Require approval").check()
+    manager.get_by_role("button", name="Save settings").click()
     expect(manager.get_by_role("status").first).to_be_visible()
     assert Workspace.get_by_id(acme.id).approval_required
 
