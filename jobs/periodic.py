@@ -18,7 +18,9 @@ from jobs import media, publishing, upkeep
 PERIODIC = [
     ("refresh-tokens", 300, upkeep.refresh_expiring),
     ("account-checks", 60, upkeep.check_upcoming),
-    ("reconcile-posts", 30, publishing.reconcile),
+    ("reconcile-posts", 15, publishing.reconcile),
+    # The part of the reconciler that matters within seconds: runs whose worker was killed.
+    ("resume-runs", 2, publishing.resume_dead_runs),
     ("media-housekeeping", 300, media.housekeeping),
 ]
 
@@ -66,15 +68,17 @@ class Promoter:
             self.scheduler.release_locks()
 
 
-def start_ticker(connection: Redis, every: float = 5.0, promote_every: float = 0.5):
-    """In a daemon thread of the worker process: promote due jobs twice a second, and call
-    tick() every few seconds. Returns the thread and its Promoter (stop() it on shutdown)."""
+def start_ticker(connection: Redis, every: float = 1.0, promote_every: float = 0.5):
+    """In a daemon thread of the worker process: say the process is alive and promote due jobs
+    twice a second, and call tick() every second. Returns the thread and its Promoter (stop()
+    it on shutdown)."""
     promoter = Promoter(connection)
 
     def run() -> None:
         last_tick = 0.0
         while True:
             with contextlib.suppress(RedisError):  # Redis down or restarting: next step retries
+                publishing.announce(connection)
                 promoter.step()
                 if time.monotonic() - last_tick >= every:
                     last_tick = time.monotonic()

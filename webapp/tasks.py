@@ -501,5 +501,8 @@ class ThreadedWorker(SimpleWorker):
                 self._changed.wait(1)
 
     def teardown(self) -> None:
-        self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        if self._stop_requested:
+            self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        # Quitting on an error (Redis gone), the jobs run on: a new worker takes new ones at
+        # once (jobs.worker), instead of after the slowest running job.
         super().teardown()
