@@ -469,53 +469,58 @@ def report(tally: Tally, *, workers: int, accounts: int) -> list[str]:
     return lines
 
 
+# The faults no init can get past: TikTok unreachable, or the database down (a run commits that
+# it is about to init before it sends the init).
+BLOCKING = {"sandbox outage": "TikTok was unreachable", "PostgreSQL SIGKILL": "PostgreSQL was down"}
+
+
 def _outage_lines(tally: Tally) -> list[str]:
-    """Split the lateness by whether a post fell due while TikTok was unreachable: no init can
-    be accepted before the outage ends, so a post due at its start is at least that late."""
+    """Split the lateness by whether a post fell due while a fault blocked every init: none
+    can be accepted before it ends, so a post due at its start is at least that late."""
     windows = [
-        (tally.started_at + began, tally.started_at + began + lasted)
+        (what, tally.started_at + began, tally.started_at + began + lasted)
         for what, began, lasted in tally.events
-        if what == "sandbox outage"
+        if what in BLOCKING
     ]
     if not windows or not tally.late_by_post:
         return []
-    inside, outside, beyond = [], [], []
-    for caption, late in tally.late_by_post.items():
-        due = tally.dues[caption]
-        end = next((end for start, end in windows if start <= due < end), None)
-        if end is None:
-            outside.append(late)
-        else:
-            inside.append(late)
-            beyond.append(due + late - end)  # how long after the outage's end
     lines = []
-    if inside:
-        inside.sort()
-        beyond.sort()
-        # A post due d seconds before the outage ends can't be less than d late.
-        bound = sorted(
-            max(0.0, end - tally.dues[c])
-            for c in tally.late_by_post
-            for start, end in windows
-            if start <= tally.dues[c] < end
-        )
-        floor = sorted(bound + [0.0] * len(outside))
-        lines.append(
-            f"    {len(inside)} posts fell due while TikTok was unreachable: p50 "
-            f"{percentile(inside, 0.5):.1f} s, max {inside[-1]:.1f} s; counted from the "
-            f"outage's end p50 {percentile(beyond, 0.5):.1f} s, "
-            f"p99 {percentile(beyond, 0.99):.1f} s"
-        )
-        lines.append(
-            f"    the outage alone puts p99 at ≥ {percentile(floor, 0.99):.1f} s "
-            f"({sum(1 for b in bound if b > LATENESS_TARGET)} posts due more than "
-            f"{LATENESS_TARGET:g} s before its end)"
-        )
+    outside, floor = [], []
+    for what, label in BLOCKING.items():
+        late, beyond = [], []
+        for caption, lateness in tally.late_by_post.items():
+            due = tally.dues[caption]
+            end = next((e for w, s, e in windows if w == what and s <= due < e), None)
+            if end is not None:
+                late.append(lateness)
+                beyond.append(due + lateness - end)  # how long after the fault ended
+        if late:
+            late.sort()
+            beyond.sort()
+            lines.append(
+                f"    {len(late)} posts fell due while {label}: p50 {percentile(late, 0.5):.1f} s, "
+                f"max {late[-1]:.1f} s; counted from its end p50 {percentile(beyond, 0.5):.1f} s, "
+                f"p99 {percentile(beyond, 0.99):.1f} s"
+            )
+    for caption, lateness in tally.late_by_post.items():
+        due = tally.dues[caption]
+        ends = [e for _w, s, e in windows if s <= due < e]
+        # A post due d seconds before such a fault ends can't be less than d late.
+        floor.append(max(ends) - due if ends else 0.0)
+        if not ends:
+            outside.append(lateness)
+    floor.sort()
+    lines.append(
+        f"    these faults alone put p99 at ≥ {percentile(floor, 0.99):.1f} s "
+        f"({sum(1 for f in floor if f > LATENESS_TARGET)} posts due more than "
+        f"{LATENESS_TARGET:g} s before the end of one)"
+    )
     if outside:
         outside.sort()
         lines.append(
-            f"    {len(outside)} posts fell due outside it: p50 {percentile(outside, 0.5):.1f} s, "
-            f"p99 {percentile(outside, 0.99):.1f} s, max {outside[-1]:.1f} s"
+            f"    {len(outside)} posts fell due outside them: p50 "
+            f"{percentile(outside, 0.5):.1f} s, p99 {percentile(outside, 0.99):.1f} s, "
+            f"max {outside[-1]:.1f} s"
         )
     return lines
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import peewee as pw
 from redis import Redis
 from redis.exceptions import LockError, RedisError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
 import jobs
 from jobs import context
@@ -56,8 +56,11 @@ CHUNK_RETRIES = 6
 STATUS_DELAYS = [2, 2, 3, 3, 5, 5, 10, 10, 15, 30, 30, 60]
 RECONCILE_AHEAD = dt.timedelta(minutes=10)
 LATE_CHECK = dt.timedelta(seconds=30)  # a status check this late is looked at
-STUCK_CHECK = dt.timedelta(seconds=45)  # one still "started" this late died with its worker
+STUCK_CHECK = dt.timedelta(minutes=2)  # one still "started" this late died with its worker
 SUPERSEDED = "superseded by a newer run"
+# A job a worker took from its queue starts within moments: "queued" in no queue for this long
+# means its worker died holding it.
+LOST_JOB = dt.timedelta(seconds=5)
 
 
 def _sleep(seconds: float) -> None:
@@ -240,14 +243,17 @@ def _carry(target_id: int, run: int | None, *, stage: str, fresh: bool = False) 
 
 
 def _carry_once(lock, redis: Redis, settings: dict, target_id: int, run, *, stage, fresh) -> str:
-    # Still ours after an attempt the database or Redis interrupted: carry on under it.
-    if not lock.owned() and not lock.acquire(
-        # The upload job may start while its publish job is still letting go of the lock.
-        blocking=stage == "upload",
-        blocking_timeout=10,
-        token=lock_token(),
-    ):
-        return "another run holds this target"
+    # Still ours after an attempt the database or Redis interrupted: carry on under it. A lock
+    # left by a killed process is freed first, not waited out.
+    if not lock.owned():
+        _holder_alive(redis, target_id)
+        if not lock.acquire(
+            # The upload job may start while its publish job is still letting go of the lock.
+            blocking=stage == "upload",
+            blocking_timeout=10,
+            token=lock_token(),
+        ):
+            return "another run holds this target"
     with connected():
         target = PostTarget.get_or_none(PostTarget.id == target_id)
         if target is None:
@@ -771,9 +777,19 @@ def check_status(target_id: int) -> str:
 def _job_alive(redis: Redis, job_id: str) -> str:
     """Return the job's status, or '' when Redis doesn't know it."""
     try:
-        return jobs.fetch(job_id, redis).get_status(refresh=True) or ""
-    except NoSuchJobError:
+        job = jobs.fetch(job_id, redis)
+        state = job.get_status(refresh=True) or ""
+    except (NoSuchJobError, InvalidJobOperation):  # gone between the two reads
         return ""
+    # "queued" or "scheduled" in its hash but in no queue: taken by a worker killed before it
+    # could start it, or half-written by an enqueue that Redis lost. Nobody will run it.
+    if state == "queued" and redis.lpos(f"rq:queue:{job.origin}", job_id) is None:
+        enqueued = job.enqueued_at
+        fresh = enqueued is not None and utcnow() - enqueued.replace(tzinfo=None) < LOST_JOB
+        return state if fresh else ""
+    if state == "scheduled" and redis.zscore(f"rq:scheduled:{job.origin}", job_id) is None:
+        return ""
+    return state
 
 
 def _started_job_alive(redis: Redis, target_id: int, job_id: str, now: dt.datetime) -> bool:

@@ -524,7 +524,7 @@ def test_a_refused_chunk_keeps_tiktoks_error_code(maya, admin, job_settings, san
     assert "HTTP 400, invalid_params" in target.error_message
 
 
-def test_429_at_init_waits_out_the_window_without_a_second_post(
+def test_429_at_init_continues_a_few_seconds_later_without_a_second_post(
     maya, admin, job_settings, sandbox, app
 ):
     _, target = make_post(admin, maya, add_media(admin, job_settings))
@@ -955,6 +955,32 @@ def test_a_run_outlives_a_redis_restart_in_its_thread_and_posts_once(
         private.stop()
 
 
+def test_runs_of_a_gone_process_are_resumed_by_the_ticker_once_per_slot_without_a_job_thread(
+    maya, admin, job_settings, app
+):
+    from jobs import periodic
+
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(status="publishing", phase="checking", updated_at=utcnow()).where(
+        PostTarget.id == target.id
+    ).execute()
+    redis = app.extensions["redis"]
+    # Its lock names a worker process that no longer says it is alive (SIGKILLed).
+    redis.set(pubjobs.lock_key(target.id), "0123456789abcdef.run", ex=pubjobs.LOCK_TTL)
+    threads = periodic.tick_inline(redis, now=2_000_000)
+    assert len(threads) == 1
+    threads[0].join(20)
+    assert periodic.tick_inline(redis, now=2_000_001) == []  # the slot is taken
+    target = PostTarget.get_by_id(target.id)
+    assert target.attempts == 1
+    assert jobs.fetch(publishing.publish_job_id(target), redis).get_status() == "queued"
+    # A run whose process is alive is left alone.
+    redis.set("cadence:alive:fedcba9876543210", 1, ex=pubjobs.ALIVE_SECONDS)
+    redis.set(pubjobs.lock_key(target.id), "fedcba9876543210.run", ex=pubjobs.LOCK_TTL)
+    redis.delete(f"rq:job:{publishing.publish_job_id(target)}")
+    assert pubjobs.resume_dead_runs() == 0
+
+
 def test_redis_flushed_with_posts_scheduled_still_go_out(
     admin_client, maya, admin, job_settings, sandbox, app
 ):
@@ -965,6 +991,25 @@ def test_redis_flushed_with_posts_scheduled_still_go_out(
     redis.flushdb()  # a Redis restart without persistence
     assert pubjobs.reconcile()["queued"] == 1
     assert pubjobs.reconcile()["queued"] == 0  # its job is back: nothing more to queue
+    result = run_worker_burst(job_settings)
+    assert result.returncode == 0, result.stderr
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_a_job_taken_by_a_worker_killed_before_starting_it_is_queued_again(
+    maya, admin, job_settings, sandbox, app
+):
+    post, target = make_post(admin, maya, add_media(admin, job_settings))
+    redis = app.extensions["redis"]
+    publishing.schedule(post, redis)
+    job_id = publishing.publish_job_id(target)
+    # A worker moved it off the queue and was SIGKILLed before it started it: the job's hash
+    # still says "queued", but it is in no queue, so no worker will ever run it.
+    assert redis.lrem(f"rq:queue:{jobs.QUEUE_NAME}", 0, job_id) == 1
+    assert pubjobs.reconcile()["queued"] == 0  # moments ago: a live worker may be starting it
+    redis.hset(f"rq:job:{job_id}", "enqueued_at", "2020-01-01T00:00:00.000000Z")
+    assert pubjobs.reconcile()["queued"] == 1
     result = run_worker_burst(job_settings)
     assert result.returncode == 0, result.stderr
     assert drive(target.id).status == "published"
