@@ -25,7 +25,12 @@ from collections.abc import Callable
 
 from redis import Redis
 from rq import Queue, Worker
-from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
+from rq.exceptions import (
+    DequeueTimeout,
+    DeserializationError,
+    InvalidJobOperation,
+    NoSuchJobError,
+)
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
@@ -131,12 +136,11 @@ def enqueue(
         # the new job's, so it goes entirely.
         existing.delete()
         existing = None
-    if existing is not None and existing.get_status(refresh=True) in {
-        "queued",
-        "scheduled",
-        "started",
-        "deferred",
-    }:
+    try:
+        state = existing.get_status(refresh=True) if existing is not None else None
+    except InvalidJobOperation:  # deleted between the two reads: there is none
+        state = None
+    if state in {"queued", "scheduled", "started", "deferred"}:
         return existing
     q = Queue(queue_name, connection=connection, serializer=SERIALIZER)
     if at is not None:
@@ -169,10 +173,10 @@ def drop(connection: Redis, job_id: str) -> None:
     """Remove a queued or scheduled job (it is gone from Redis afterwards); a started one stays."""
     try:
         job = fetch(job_id, connection)
-    except NoSuchJobError:
+        if job.get_status(refresh=False) != "started":
+            job.delete()
+    except (NoSuchJobError, InvalidJobOperation):  # gone meanwhile (another process dropped it)
         return
-    if job.get_status(refresh=False) != "started":
-        job.delete()
 
 
 # --- Job ids and what each job is queued with ---------------------------------------------------
@@ -519,5 +523,8 @@ class ThreadedWorker(SimpleWorker):
                 self._changed.wait(1)
 
     def teardown(self) -> None:
-        self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        if self._stop_requested:
+            self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        # Quitting on an error (Redis gone), the jobs run on: a new worker takes new ones at
+        # once (jobs.worker), instead of after the slowest running job.
         super().teardown()
