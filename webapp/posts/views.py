@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from webapp import publishing
 from webapp.extensions import get_redis
 from webapp.models import AppSettings, Post, PostTarget
-from webapp.permissions import requires
+from webapp.permissions import can, requires
 from webapp.posts import bp, history
 from webapp.timezones import to_local, zone_for
 from webapp.workspaces.roles import Can
@@ -56,6 +56,7 @@ def _status_context(post: Post) -> dict:
         "targets": targets,
         "live": history.is_live(post, targets),
         "live_message": publishing.live_message,
+        "can_approve": can(Can.APPROVE),
         "zone": zone_for(current_user, AppSettings.load().timezone),
         "to_local": to_local,
     }
