@@ -111,8 +111,9 @@ def only_connected_account(workspace: Workspace) -> Account | None:
     return connected[0] if len(connected) == 1 else None
 
 
-def compose(data: ComposerInput, user: User, workspace: Workspace) -> dict:
-    """Decide every selected account's panel and the page's overall state."""
+def compose(data: ComposerInput, user: User, workspace: Workspace, *, fresh: bool = False) -> dict:
+    """Decide every selected account's panel and the page's overall state (fresh: ask TikTok
+    for creator info again instead of the minute's cached answer)."""
     service = TikTokService.load()
     settings = AppSettings.load()
     accounts = postable_accounts(workspace)
@@ -139,7 +140,7 @@ def compose(data: ComposerInput, user: User, workspace: Workspace) -> dict:
         creator, problem = (
             (None, "TikTok isn't set up yet.")
             if client is None
-            else creator_for(account, client=client, redis=get_redis())
+            else creator_for(account, client=client, redis=get_redis(), fresh=fresh)
         )
         decision = decide(
             creator=creator,
@@ -393,7 +394,7 @@ def _save(
 def review(post: Post, user: User, workspace: Workspace) -> dict:
     """Return the composer's context for a post awaiting approval, decided afresh (creator info
     fetched again) from the choices its author saved: the panel exactly as they saw it."""
-    return compose(parse(from_post_args(post, user)), user, workspace)
+    return compose(parse(from_post_args(post, user)), user, workspace, fresh=True)
 
 
 def approve(post: Post, approver: User, workspace: Workspace, new_time: str) -> Submission:
@@ -413,9 +414,7 @@ def approve(post: Post, approver: User, workspace: Workspace, new_time: str) -> 
     if not reasons:
         decisions = {account.id: decision for account, decision in context["panels"]}
         try:
-            post = publishing.approve(
-                post, approver, decisions, new_time=when, redis=get_redis()
-            )
+            post = publishing.approve(post, approver, decisions, new_time=when, redis=get_redis())
         except publishing.ApprovalRefused as refused:
             reasons.append(str(refused))
     if reasons:
