@@ -127,10 +127,13 @@ def compose(team, who: str, media: Media, **changes):
 
 
 def decide(team, who: str, post: Post, **form):
+    """Answer the review page as `who` would, with the page's token and what it showed."""
     client = team["clients"][who]
     path = f"{team['base']}/approvals/{post.id}"
-    token = csrf_token(client, f"{team['base']}/posts/{post.id}")
-    return client.post(path, data={**form, "csrf_token": token})
+    page = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    seen = re.search(r'name="seen" value="([^"]*)"', page).group(1)
+    return client.post(path, data={"seen": seen, **form, "csrf_token": token})
 
 
 def queued_jobs(app) -> list[str]:
@@ -384,3 +387,31 @@ def test_only_managers_approve(team, job_settings):
     assert "Waiting for a manager to approve it" in detail and ">Review</a>" not in detail
     detail = team["clients"]["mona"].get(f"{base}/posts/{post.id}").get_data(as_text=True)
     assert ">Review</a>" in detail
+
+
+def test_an_approval_of_a_post_changed_since_the_page_was_opened_is_refused(team, job_settings):
+    post = submitted(team, job_settings)
+    mona = team["clients"]["mona"]
+    path = f"{team['base']}/approvals/{post.id}"
+    page = mona.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    seen = re.search(r'name="seen" value="([^"]*)"', page).group(1)
+    reply = compose(
+        team, "eddie", post.media_links.get().media, post_id=str(post.id), caption="Swapped"
+    )
+    assert reply.status_code == 303
+    reply = mona.post(path, data={"decision": "approve", "seen": seen, "csrf_token": token})
+    assert reply.status_code == 422
+    assert "The author changed this post after you opened it" in reply.get_data(as_text=True)
+    assert Post.get_by_id(post.id).status == "awaiting_approval"
+    assert decide(team, "mona", post, decision="approve").status_code == 303
+    assert Post.get_by_id(post.id).caption == "Swapped"
+
+
+def test_a_manager_posting_a_submitted_post_from_the_composer_approves_it(team, job_settings):
+    post = submitted(team, job_settings)
+    reply = compose(team, "mona", post.media_links.get().media, post_id=str(post.id))
+    assert reply.status_code == 303
+    post = Post.get_by_id(post.id)
+    assert post.status == "scheduled" and post.approved_by_id == team["mona"].id
+    assert PostEvent.get(PostEvent.kind == "consent").data["user_id"] == team["mona"].id

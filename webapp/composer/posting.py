@@ -6,6 +6,7 @@ render; nothing here reads the request."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass, field, replace
 
@@ -343,6 +344,7 @@ def _save(
     awaiting: bool = False,
 ) -> Post:
     draft = data.action == "save_draft"
+    was_awaiting = existing is not None and existing.status == publishing.Status.AWAITING_APPROVAL
     now = utcnow()
     # publishing's transaction: the approval request's emails leave once this commits.
     with publishing.transaction():
@@ -361,9 +363,11 @@ def _save(
         post.scheduled_at = when
         post.consent_at = None if draft else now
         # Any edit needs approving again where approval applies (submit_for_approval below);
-        # an earlier approval never vouches for what changed since.
-        post.approved_by = None
-        post.approved_at = None
+        # an earlier approval never vouches for what changed since. A manager who posts a
+        # submitted post from the composer approves it by doing so.
+        approves = was_awaiting and not draft and not awaiting
+        post.approved_by = user.id if approves else None
+        post.approved_at = now if approves else None
         if not draft:
             post.review_note = ""
         if awaiting:
@@ -397,12 +401,28 @@ def review(post: Post, user: User, workspace: Workspace) -> dict:
     return compose(parse(from_post_args(post, user)), user, workspace, fresh=True)
 
 
-def approve(post: Post, approver: User, workspace: Workspace, new_time: str) -> Submission:
+def seen_token(post: Post) -> str:
+    """Return a digest of everything the review page shows of post (its composer form, its
+    time), so an approval can tell the post is still the one the approver saw."""
+    form = from_post(post, dt.UTC)
+    shown = sorted((key, value) for key in form for value in form.getlist(key))
+    shown.append(("scheduled_at", str(post.scheduled_at)))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+
+
+def approve(
+    post: Post, approver: User, workspace: Workspace, new_time: str, seen: str | None = None
+) -> Submission:
     """Run the composer's decision once more for post; refuse with reasons (TikTok's rules, a
-    passed time without a new one, a bad new time), or approve it with the approver's consent
-    and queue it (new_time: the local time typed, '' to keep the one asked for)."""
+    passed time without a new one, a bad new time, an edit since the approver looked), or
+    approve it with the approver's consent and queue it (new_time: the local time typed, '' to
+    keep the one asked for; seen: seen_token() of the page the approver saw)."""
     context = review(post, approver, workspace)
     reasons = list(context["reasons"])
+    if seen is not None and seen != seen_token(post):
+        reasons.append(
+            "The author changed this post after you opened it: look at it again, then approve."
+        )
     when = None
     if new_time.strip():
         typed = replace(context["data"], schedule_at=new_time.strip(), action="schedule")

@@ -49,6 +49,7 @@ def _review_page(post: Post, context: dict, *, status: int = 200, comment: str =
             post=post,
             author=User.get_or_none(User.id == post.author_id),
             comment=comment,
+            seen=posting.seen_token(post),
             to_local=to_local,
             **context,
         ),
@@ -79,7 +80,13 @@ def decide(post_id: int):
         return redirect(url_for("posts.detail", post_id=post.id), code=303)
     decision = request.form.get("decision", "")
     if decision == "approve":
-        done = posting.approve(post, current_user, g.workspace, request.form.get("new_time", ""))
+        done = posting.approve(
+            post,
+            current_user,
+            g.workspace,
+            request.form.get("new_time", ""),
+            seen=request.form.get("seen", ""),
+        )
         if done.reasons:
             return _review_page(post, done.context, status=422)
         if done.post.scheduled_at and done.post.scheduled_at > utcnow():
@@ -102,4 +109,3 @@ def decide(post_id: int):
         flash("Sent back to the author as a draft, with your comment.", "success")
         return redirect(url_for("posts.approvals"), code=303)
     abort(400)
-
