@@ -415,3 +415,13 @@ def test_a_manager_posting_a_submitted_post_from_the_composer_approves_it(team, 
     post = Post.get_by_id(post.id)
     assert post.status == "scheduled" and post.approved_by_id == team["mona"].id
     assert PostEvent.get(PostEvent.kind == "consent").data["user_id"] == team["mona"].id
+
+
+def test_media_of_a_post_awaiting_approval_cannot_be_deleted(team, job_settings):
+    post = submitted(team, job_settings)
+    media = post.media_links.get().media
+    mona = team["clients"]["mona"]
+    path = f"{team['base']}/media/{media.id}/delete"
+    reply = mona.post(path, data={"csrf_token": csrf_token(mona, path)}, follow_redirects=True)
+    assert "(awaiting approval)" in reply.get_data(as_text=True)
+    assert Media.get_by_id(media.id).status != "deleted"
