@@ -425,3 +425,16 @@ def test_media_of_a_post_awaiting_approval_cannot_be_deleted(team, job_settings)
     reply = mona.post(path, data={"csrf_token": csrf_token(mona, path)}, follow_redirects=True)
     assert "(awaiting approval)" in reply.get_data(as_text=True)
     assert Media.get_by_id(media.id).status != "deleted"
+
+
+def test_a_target_left_scheduled_under_a_post_awaiting_approval_is_never_started(
+    team, job_settings, sandbox
+):
+    post = submitted(team, job_settings)
+    target = post.targets.get()
+    # However it came about, a scheduled target doesn't outrank its post's missing approval.
+    PostTarget.update(status="scheduled").where(PostTarget.id == target.id).execute()
+    assert pubjobs.reconcile()["queued"] == 0
+    assert pubjobs.publish_target(target.id) == "the target changed meanwhile"
+    assert PostTarget.get_by_id(target.id).status == "scheduled"
+    assert sandbox.control("state")["inits"] == []
