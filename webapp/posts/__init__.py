@@ -7,5 +7,5 @@ from webapp.permissions import WORKSPACE_PREFIX, require_login
 bp = Blueprint("posts", __name__, url_prefix=WORKSPACE_PREFIX)
 require_login(bp)
 
-# Importing the view modules registers their routes on bp.
-from webapp.posts import approvals, views  # noqa: E402,F401
+# Importing the view module registers its routes on bp.
+from webapp.posts import views  # noqa: E402,F401
