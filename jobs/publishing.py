@@ -866,7 +866,8 @@ def reconcile() -> dict:
             .join(Post)
             .where(
                 (PostTarget.status == "scheduled")
-                & (Post.status != "draft")
+                # Drafts and posts awaiting approval never go out on their own.
+                & Post.status.not_in([pub.Status.DRAFT, pub.Status.AWAITING_APPROVAL])
                 & (Post.scheduled_at <= now + RECONCILE_AHEAD)
             )
         )
