@@ -116,6 +116,8 @@ class Tally:
     # (what, at second, lasted seconds) for every restart and outage, in order
     events: list = field(default_factory=list)
     lateness: list = field(default_factory=list)  # due → first accepted init, one per post
+    late_by_post: dict = field(default_factory=dict)  # {caption: lateness}
+    started_at: float = 0.0  # epoch seconds of +0 s, to place the events among the due times
     restarts: collections.Counter = field(default_factory=collections.Counter)
     dues: dict = field(default_factory=dict)
 
@@ -163,14 +165,14 @@ def _states(ids) -> collections.Counter | None:
         return None
 
 
-def _lateness(state: dict, dues: dict[str, float]) -> list[float]:
+def _lateness(state: dict, dues: dict[str, float]) -> dict[str, float]:
     """Seconds from each post's due time to the first init TikTok accepted for it."""
     first: dict[str, float] = {}
     for init in state["inits"]:
         title = (init.get("post_info") or {}).get("title") or ""
         if init["result"] == "ok" and title in dues:
             first[title] = min(first.get(title, init["at"]), init["at"])
-    return sorted(first[c] - dues[c] for c in first)
+    return {c: first[c] - dues[c] for c in first}
 
 
 def _witness(env, tally: Tally, captions: dict[str, int]) -> None:
@@ -180,7 +182,8 @@ def _witness(env, tally: Tally, captions: dict[str, int]) -> None:
     from webapp.models.posts import FINAL_STATUSES
 
     state = env.sandbox.control("state")
-    tally.lateness = _lateness(state, tally.dues)
+    tally.late_by_post = _lateness(state, tally.dues)
+    tally.lateness = sorted(tally.late_by_post.values())
     accepted = collections.Counter()
     for init in state["inits"]:
         if init["result"] == "ok":
@@ -309,6 +312,7 @@ def run(
                 + "".join(f", {what} at +{at:.0f} s for {lasted:g} s" for what, at, lasted in plan)
             )
             started = time.monotonic()
+            tally.started_at = time.time()
             pool = Workers(env, workers, logs)
             ids = list(captions.values())
             next_report = 10.0
@@ -446,6 +450,7 @@ def report(tally: Tally, *, workers: int, accounts: int) -> list[str]:
             f"{'ok' if p99 <= LATENESS_TARGET else 'MISSED'}), max {late[-1]:.1f} s "
             f"over {len(late)} posts"
         )
+        lines += _outage_lines(tally)
     lines.append(
         "  final states: " + (", ".join(f"{s} {n}" for s, n in tally.final.most_common()) or "none")
     )
@@ -461,6 +466,62 @@ def report(tally: Tally, *, workers: int, accounts: int) -> list[str]:
     for problem in (tally.lost + tally.duplicated + tally.disagree)[:20]:
         lines.append(f"    {problem}")
     lines.append(f"  took {tally.seconds:.0f} s: {'ok' if tally.ok else 'FAILED'}")
+    return lines
+
+
+# The faults no init can get past: TikTok unreachable, or the database down (a run commits that
+# it is about to init before it sends the init).
+BLOCKING = {"sandbox outage": "TikTok was unreachable", "PostgreSQL SIGKILL": "PostgreSQL was down"}
+
+
+def _outage_lines(tally: Tally) -> list[str]:
+    """Split the lateness by whether a post fell due while a fault blocked every init: none
+    can be accepted before it ends, so a post due at its start is at least that late."""
+    windows = [
+        (what, tally.started_at + began, tally.started_at + began + lasted)
+        for what, began, lasted in tally.events
+        if what in BLOCKING
+    ]
+    if not windows or not tally.late_by_post:
+        return []
+    lines = []
+    outside, floor = [], []
+    for what, label in BLOCKING.items():
+        late, beyond = [], []
+        for caption, lateness in tally.late_by_post.items():
+            due = tally.dues[caption]
+            end = next((e for w, s, e in windows if w == what and s <= due < e), None)
+            if end is not None:
+                late.append(lateness)
+                beyond.append(due + lateness - end)  # how long after the fault ended
+        if late:
+            late.sort()
+            beyond.sort()
+            lines.append(
+                f"    {len(late)} posts fell due while {label}: p50 {percentile(late, 0.5):.1f} s, "
+                f"max {late[-1]:.1f} s; counted from its end p50 {percentile(beyond, 0.5):.1f} s, "
+                f"p99 {percentile(beyond, 0.99):.1f} s"
+            )
+    for caption, lateness in tally.late_by_post.items():
+        due = tally.dues[caption]
+        ends = [e for _w, s, e in windows if s <= due < e]
+        # A post due d seconds before such a fault ends can't be less than d late.
+        floor.append(max(ends) - due if ends else 0.0)
+        if not ends:
+            outside.append(lateness)
+    floor.sort()
+    lines.append(
+        f"    these faults alone put p99 at ≥ {percentile(floor, 0.99):.1f} s "
+        f"({sum(1 for f in floor if f > LATENESS_TARGET)} posts due more than "
+        f"{LATENESS_TARGET:g} s before the end of one)"
+    )
+    if outside:
+        outside.sort()
+        lines.append(
+            f"    {len(outside)} posts fell due outside them: p50 "
+            f"{percentile(outside, 0.5):.1f} s, p99 {percentile(outside, 0.99):.1f} s, "
+            f"max {outside[-1]:.1f} s"
+        )
     return lines
 
 

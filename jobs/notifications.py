@@ -26,3 +26,27 @@ def email_notification(notification_id: int) -> str:
     body = f"{message}\n\nOpen it in Cadence: {link}\n" if link else f"{message}\n"
     sent = mail.send([address], "Cadence: " + message[:80], body)
     return "sent" if sent else "not sent"
+
+
+def email_invitation(invitation_id: int, link: str) -> str:
+    """Email an invitation's link to the invited address (SMTP configured); return what
+    happened. The link's secret travels only in this job's arguments (never stored in the
+    database); the job sends nothing once the invitation was used, withdrawn or replaced."""
+    from webapp.models import AppSettings, Invitation
+    from webapp.workspaces import invitations
+
+    context.settings()
+    with connected():
+        invitation = Invitation.get_or_none(Invitation.id == invitation_id)
+        if invitation is None:
+            return "no such invitation"
+        token = link.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            opened = invitations.look_up(token)
+        except invitations.InvitationError:
+            return "no longer open"
+        if opened.id != invitation.id or not mail.enabled():
+            return "not sent"
+        subject, body = invitations.email_text(opened, link, AppSettings.load().app_name)
+        address = opened.email
+    return "sent" if mail.send([address], subject, body) else "not sent"

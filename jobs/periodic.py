@@ -5,6 +5,7 @@ Redis SET NX per time slot lets exactly one of them enqueue each run, on any num
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 
@@ -14,13 +15,19 @@ from redis.exceptions import RedisError
 import jobs
 from jobs import media, publishing, upkeep
 
+log = logging.getLogger(__name__)
+
 # (name, interval in seconds, function)
 PERIODIC = [
     ("refresh-tokens", 300, upkeep.refresh_expiring),
     ("account-checks", 60, upkeep.check_upcoming),
-    ("reconcile-posts", 30, publishing.reconcile),
+    ("reconcile-posts", 15, publishing.reconcile),
     ("media-housekeeping", 300, media.housekeeping),
 ]
+# Run by the ticking process itself, on a thread of its own, not queued: the part of the
+# reconciler that matters within seconds (runs whose worker was killed) must not wait for a
+# free job thread, and after a database outage every job thread may be busy catching up.
+INLINE = [("resume-runs", 2, publishing.resume_dead_runs)]
 
 
 def tick(connection: Redis, now: float | None = None) -> list[str]:
@@ -34,6 +41,26 @@ def tick(connection: Redis, now: float | None = None) -> list[str]:
             jobs.enqueue(connection, func, job_id=job_id, result_ttl=interval * 3)
             started.append(job_id)
     return started
+
+
+def tick_inline(connection: Redis, now: float | None = None) -> list[threading.Thread]:
+    """Start each INLINE function whose current slot nobody took yet; return their threads."""
+    now = time.time() if now is None else now
+    started = []
+    for name, interval, func in INLINE:
+        slot = int(now // interval)
+        if connection.set(f"cadence:periodic:{name}:{slot}", 1, nx=True, ex=interval * 3):
+            thread = threading.Thread(target=_quietly, args=(func,), name=name, daemon=True)
+            thread.start()
+            started.append(thread)
+    return started
+
+
+def _quietly(func) -> None:
+    try:
+        func()
+    except Exception:  # the database or Redis away: the next slot tries again
+        log.warning("%s failed; the next slot tries again", func.__name__, exc_info=True)
 
 
 class Promoter:
@@ -66,19 +93,22 @@ class Promoter:
             self.scheduler.release_locks()
 
 
-def start_ticker(connection: Redis, every: float = 5.0, promote_every: float = 0.5):
-    """In a daemon thread of the worker process: promote due jobs twice a second, and call
-    tick() every few seconds. Returns the thread and its Promoter (stop() it on shutdown)."""
+def start_ticker(connection: Redis, every: float = 1.0, promote_every: float = 0.5):
+    """In a daemon thread of the worker process: say the process is alive and promote due jobs
+    twice a second, and call tick() every second. Returns the thread and its Promoter (stop()
+    it on shutdown)."""
     promoter = Promoter(connection)
 
     def run() -> None:
         last_tick = 0.0
         while True:
             with contextlib.suppress(RedisError):  # Redis down or restarting: next step retries
+                publishing.announce(connection)
                 promoter.step()
                 if time.monotonic() - last_tick >= every:
                     last_tick = time.monotonic()
                     tick(connection)
+                    tick_inline(connection)
             time.sleep(promote_every)
 
     thread = threading.Thread(target=run, name="cadence-periodic", daemon=True)

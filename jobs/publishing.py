@@ -14,19 +14,21 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import random
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import peewee as pw
 from redis import Redis
 from redis.exceptions import LockError, RedisError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 
 import jobs
 from jobs import context
 from webapp import publishing as pub
-from webapp.db import connected, db
+from webapp.db import UNAVAILABLE, connected, db
 from webapp.media.pull import pull_url
 from webapp.models import Media, Post, PostTarget, TikTokService, utcnow
 from webapp.tiktok import TikTokError, ratelimit
@@ -37,24 +39,58 @@ from webapp.tiktok.tokens import ReconnectNeeded, client_for, refresh, valid_acc
 
 log = logging.getLogger(__name__)
 
-LOCK_TTL = 30  # seconds; the heartbeat renews it every 10 s while the run is alive
-STALE_RUN = dt.timedelta(seconds=45)
+LOCK_TTL = 15  # seconds; the heartbeat renews it every BEAT seconds while the run is alive
+BEAT = 5
+STALE_RUN = dt.timedelta(seconds=4 * BEAT)  # no heartbeat on the row for this long: dead run
+INFRA_PATIENCE = 300  # seconds a run waits for the database or Redis to come back
 MAX_RUNS = 8  # runs of one target (continuations after 429s and outages) before giving up
-INIT_RETRIES = 3  # 5xx / no answer, within one run, with backoff
+# No answer or a 5xx from creator_info or an init: the run asks again within itself, every
+# second or two (jittered), for up to RETRY_FOR seconds (an outage), before it continues later.
+# Posts due during an outage go out within a couple of seconds of its end.
+RETRY_FOR = 120.0
+RETRY_DELAYS = (0.5, 1.0, 1.5, 2.0)
+# The rate limiter is waited on in the thread for at most this long; a longer wait ends the
+# run, and the next one is queued at the time the limiter names (no thread sleeps a minute).
+LIMIT_WAIT = 2.0
 CHUNK_RETRIES = 6
 STATUS_DELAYS = [2, 2, 3, 3, 5, 5, 10, 10, 15, 30, 30, 60]
 RECONCILE_AHEAD = dt.timedelta(minutes=10)
 LATE_CHECK = dt.timedelta(seconds=30)  # a status check this late is looked at
 STUCK_CHECK = dt.timedelta(minutes=2)  # one still "started" this late died with its worker
 SUPERSEDED = "superseded by a newer run"
+# A job a worker took from its queue starts within moments: "queued" in no queue for this long
+# means its worker died holding it.
+LOST_JOB = dt.timedelta(seconds=5)
 
 
 def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+class _Patience:
+    """The in-run retries of one request: wait() sleeps a short jittered step and tells
+    whether to ask again (False once RETRY_FOR has passed or the run was superseded)."""
+
+    def __init__(self):
+        self.deadline = time.monotonic() + RETRY_FOR
+        self.tries = 0
+
+    def wait(self, heartbeat) -> bool:
+        """Sleep before the next try; False when the run should stop retrying instead."""
+        if time.monotonic() >= self.deadline or heartbeat.lost.is_set():
+            return False
+        step = RETRY_DELAYS[min(self.tries, len(RETRY_DELAYS) - 1)]
+        self.tries += 1
+        # The worker's threads share a few database connections: none is held while waiting.
+        if not db.in_transaction():
+            db.close()
+        _sleep(step * random.uniform(0.75, 1.25))
+        db.connect(reuse_if_open=True)
+        return not heartbeat.lost.is_set()
+
+
 class _Heartbeat:
-    """Keep a run's claim alive: renew its Redis lock and touch its row every LOCK_TTL / 3.
+    """Keep a run's claim alive: renew its Redis lock and touch its row every BEAT seconds.
 
     The row's updated_at is what the reconciler trusts (Redis can be flushed or restarted under
     a live run); the touch is fenced by the run number, so a run that was superseded learns it
@@ -68,7 +104,7 @@ class _Heartbeat:
         self._thread = threading.Thread(target=self._beat, daemon=True, name="target-heartbeat")
 
     def _beat(self) -> None:
-        while not self._stop.wait(LOCK_TTL / 3):
+        while not self._stop.wait(BEAT):
             self.beat()
 
     def beat(self) -> None:
@@ -107,7 +143,56 @@ def _redis(settings: dict) -> Redis:
 
 def target_lock(redis: Redis, target_id: int):
     """Return the lock that one run of a target holds."""
-    return redis.lock(f"cadence:lock:target:{target_id}", timeout=LOCK_TTL, thread_local=False)
+    return redis.lock(lock_key(target_id), timeout=LOCK_TTL, thread_local=False)
+
+
+def lock_key(target_id: int) -> str:
+    """Return the Redis key of a target's run lock."""
+    return f"cadence:lock:target:{target_id}"
+
+
+# --- which worker process holds a run ------------------------------------------------------------
+# A worker process announces itself (jobs.periodic's ticker renews `cadence:alive:<beacon>` every
+# half second, for ALIVE_SECONDS) and its runs' lock tokens start with its beacon. A run whose
+# process is gone (SIGKILL, out of memory) is then seen dead at once by the reconciler, instead
+# of after its lock and its row's heartbeat lapse.
+
+ALIVE_SECONDS = 3
+_process = {"beacon": ""}
+
+
+def announce(redis: Redis) -> None:
+    """Say that this worker process is alive (call at least every ALIVE_SECONDS / 2)."""
+    if not _process["beacon"]:
+        _process["beacon"] = uuid.uuid4().hex
+    redis.set(f"cadence:alive:{_process['beacon']}", 1, ex=ALIVE_SECONDS)
+
+
+def lock_token() -> str:
+    """Return a new lock token, carrying this process's beacon when it announces itself."""
+    token = uuid.uuid4().hex
+    return f"{_process['beacon']}.{token}" if _process["beacon"] else token
+
+
+_FREE_IF_UNCHANGED = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _holder_alive(redis: Redis, target_id: int) -> bool | None:
+    """Tell whether a live run holds the target's lock: None when there is no lock (Redis may
+    have forgotten it under a live run); False when its process is gone, and the lock is freed
+    for the next run."""
+    key = lock_key(target_id)
+    token = redis.get(key)
+    if token is None:
+        return None
+    beacon, dot, _rest = token.decode(errors="replace").partition(".")
+    if not dot or redis.exists(f"cadence:alive:{beacon}"):
+        return True  # a run outside a worker (a script, a test) or a live process
+    redis.eval(_FREE_IF_UNCHANGED, 1, key, token)
+    return False
 
 
 # --- the publish job ------------------------------------------------------------------------------
@@ -142,23 +227,48 @@ def _carry(target_id: int, run: int | None, *, stage: str, fresh: bool = False) 
     settings = context.settings()
     redis = _redis(settings)
     lock = target_lock(redis, target_id)
-    # The upload job may start while its publish job is still letting go of the lock.
-    if not lock.acquire(blocking=stage == "upload", blocking_timeout=10):
-        return "another run holds this target"
-    try:
-        with connected():
-            target = PostTarget.get_or_none(PostTarget.id == target_id)
-            if target is None:
-                return "no such target"
-            if run is not None and target.attempts != run:
-                return f"superseded (run {run}, the target is at run {target.attempts})"
+    # The database or Redis going away (a restart, a crash) ends the attempt, not the job: the
+    # run starts over in this thread once they answer again, from where the row says it got, as
+    # after a crash (fenced by the run number, so it never sends twice what it mustn't).
+    deadline = time.monotonic() + INFRA_PATIENCE
+    while True:
+        try:
+            return _carry_once(lock, redis, settings, target_id, run, stage=stage, fresh=fresh)
+        except (*UNAVAILABLE, RedisError) as exc:
+            if time.monotonic() >= deadline:
+                raise
+            log.warning("target %s: %s; trying again in a second", target_id, exc)
+            fresh = False  # TikTok may hold some bytes by now: the upload asks it where it is
+            _sleep(random.uniform(0.75, 1.25))
+
+
+def _carry_once(lock, redis: Redis, settings: dict, target_id: int, run, *, stage, fresh) -> str:
+    # Still ours after an attempt the database or Redis interrupted: carry on under it. A lock
+    # left by a killed process is freed first, not waited out.
+    if not lock.owned():
+        _holder_alive(redis, target_id)
+        if not lock.acquire(
+            # The upload job may start while its publish job is still letting go of the lock.
+            blocking=stage == "upload",
+            blocking_timeout=10,
+            token=lock_token(),
+        ):
+            return "another run holds this target"
+    with connected():
+        target = PostTarget.get_or_none(PostTarget.id == target_id)
+        if target is None:
+            outcome = "no such target"
+        elif run is not None and target.attempts != run:
+            outcome = f"superseded (run {run}, the target is at run {target.attempts})"
+        else:
             with _Heartbeat(lock, target_id, target.attempts) as heartbeat:
                 job = _Run(target_id, settings, redis, target.attempts, heartbeat, stage=stage)
                 job.claimed_init = fresh
-                return job.go()
-    finally:
-        with contextlib.suppress(LockError):
-            lock.release()
+                outcome = job.go()
+    # Not in a finally: after an outage the lock stays (it lapses by itself) for the retry.
+    with contextlib.suppress(LockError, RedisError):
+        lock.release()
+    return outcome
 
 
 class _Run:
@@ -204,6 +314,24 @@ class _Run:
         if not pub.continue_later(self.redis, self.target_id, self.run, when, why):
             return SUPERSEDED
         return f"continues in {seconds:.0f} s"
+
+    def ask(self, account_id: int, endpoint: str, send, target: PostTarget):
+        """Send one counted call (send(token)); return (data, ""). A call TikTok never served
+        (no answer, or a 5xx) gives its rate-limit slot back before the error goes on."""
+        try:
+            return send(self.token(target)), ""
+        except TikTokError as exc:
+            if exc.retryable and exc.code != "rate_limit_exceeded":
+                with contextlib.suppress(RedisError):
+                    ratelimit.refund(self.redis, account_id, endpoint)
+            raise
+
+    def slow_down(self, account_id: int, endpoint: str) -> str:
+        """TikTok answered 429: continue after a hiccup's few seconds, or the whole window."""
+        wait = ratelimit.refused(self.redis, account_id, endpoint)
+        if wait >= 60:
+            return self.later(wait, "TikTok asked to slow down; trying again in a minute.")
+        return self.later(wait, "TikTok asked to slow down; trying again in a few seconds.")
 
     # -- the steps --
     def go(self) -> str:
@@ -267,20 +395,27 @@ class _Run:
                 target, [account.status_reason or "The account must be reconnected."], run=self.run
             )
             return "account not connected"
-        try:
-            ratelimit.acquire(self.redis, account.id, "creator_info", max_wait=65)
-            data, code = self.client.creator_info(self.token(target)), ""
-        except ReconnectNeeded as exc:
-            pub.set_needs_attention(target, [str(exc)], run=self.run)
-            return "reconnect needed"
-        except ratelimit.RateLimited as exc:
-            return self.later(exc.wait, "Waiting for TikTok's per-minute limit.")
-        except TikTokError as exc:
-            if exc.code in pub.CANT_POST_NOW:
-                data, code = exc.data, exc.code
-            elif exc.code == "rate_limit_exceeded":
-                return self.later(61, "TikTok asked to slow down; trying again in a minute.")
-            else:
+        patience = _Patience()
+        while True:
+            try:
+                ratelimit.acquire(self.redis, account.id, "creator_info", max_wait=LIMIT_WAIT)
+                data, code = self.ask(account.id, "creator_info", self.client.creator_info, target)
+                break
+            except ReconnectNeeded as exc:
+                pub.set_needs_attention(target, [str(exc)], run=self.run)
+                return "reconnect needed"
+            except ratelimit.RateLimited as exc:
+                return self.later(exc.wait, "Waiting for TikTok's per-minute limit.")
+            except TikTokError as exc:
+                if exc.code in pub.CANT_POST_NOW:
+                    data, code = exc.data, exc.code
+                    break
+                if exc.code == "rate_limit_exceeded":
+                    return self.slow_down(account.id, "creator_info")
+                if exc.retryable and patience.wait(self.heartbeat):
+                    continue
+                if exc.retryable:
+                    return self.later(10, "TikTok didn't answer; trying again.")
                 return self.later(15 * (target.attempts + 1), "TikTok didn't answer; trying again.")
         creator = Creator.from_api(data, code)
         decision = decide(
@@ -378,23 +513,30 @@ class _Run:
                 "chunk_size": chunk_size,
                 "total_chunk_count": count,
             }
-        for attempt in range(INIT_RETRIES + 1):
+        patience = _Patience()
+        refreshed = False
+        while True:
             if self.heartbeat.lost.is_set():
                 return SUPERSEDED
             try:
-                ratelimit.acquire(self.redis, target.account_id, endpoint, max_wait=65)
-                token = self.token(target)
+                ratelimit.acquire(self.redis, target.account_id, endpoint, max_wait=LIMIT_WAIT)
                 if post.post_type == "photo":
-                    data = self.client.init_photo(
-                        token,
-                        post_mode="MEDIA_UPLOAD" if inbox else "DIRECT_POST",
-                        post_info=self.post_info,
-                        source_info=source_info,
-                    )
+
+                    def send(token):
+                        return self.client.init_photo(
+                            token,
+                            post_mode="MEDIA_UPLOAD" if inbox else "DIRECT_POST",
+                            post_info=self.post_info,
+                            source_info=source_info,
+                        )
                 else:
-                    data = self.client.init_video(
-                        token, source_info=source_info, post_info=self.post_info, inbox=inbox
-                    )
+
+                    def send(token):
+                        return self.client.init_video(
+                            token, source_info=source_info, post_info=self.post_info, inbox=inbox
+                        )
+
+                data, _code = self.ask(target.account_id, endpoint, send, target)
                 break
             except ReconnectNeeded as exc:
                 self.update(init_started_at=None)
@@ -411,22 +553,21 @@ class _Run:
                         "whether it arrived. Check your TikTok profile before posting again.",
                     )
                     return "unconfirmed"
-                if attempt == INIT_RETRIES:
+                if not patience.wait(self.heartbeat):
                     self.update(init_started_at=None, phase="checking")
                     return self.later(30, "TikTok didn't answer; trying again shortly.")
-                _sleep(2**attempt)
             except TikTokError as exc:
-                if exc.code == "access_token_invalid" and attempt < INIT_RETRIES:
+                if exc.code == "access_token_invalid" and not refreshed:
                     refresh(target.account_id, client=self.client, redis=self.redis, force=True)
+                    refreshed = True
                     continue
                 if exc.code == "rate_limit_exceeded":
                     self.update(init_started_at=None, phase="checking")
-                    return self.later(61, "TikTok asked to slow down; trying again in a minute.")
+                    return self.slow_down(target.account_id, endpoint)
                 if exc.retryable:
-                    if attempt == INIT_RETRIES:
+                    if not patience.wait(self.heartbeat):
                         self.update(init_started_at=None, phase="checking")
                         return self.later(30, "TikTok had a problem; trying again shortly.")
-                    _sleep(2**attempt)
                     continue
                 self.update(init_started_at=None)
                 pub.fail_with(target, exc.code, pub.init_error(exc.code), run=self.run)
@@ -636,9 +777,79 @@ def check_status(target_id: int) -> str:
 def _job_alive(redis: Redis, job_id: str) -> str:
     """Return the job's status, or '' when Redis doesn't know it."""
     try:
-        return jobs.fetch(job_id, redis).get_status(refresh=True) or ""
-    except NoSuchJobError:
+        job = jobs.fetch(job_id, redis)
+        state = job.get_status(refresh=True) or ""
+    except (NoSuchJobError, InvalidJobOperation):  # gone between the two reads
         return ""
+    # "queued" or "scheduled" in its hash but in no queue: taken by a worker killed before it
+    # could start it, or half-written by an enqueue that Redis lost. Nobody will run it.
+    if state == "queued" and redis.lpos(f"rq:queue:{job.origin}", job_id) is None:
+        enqueued = job.enqueued_at
+        fresh = enqueued is not None and utcnow() - enqueued.replace(tzinfo=None) < LOST_JOB
+        return state if fresh else ""
+    if state == "scheduled" and redis.zscore(f"rq:scheduled:{job.origin}", job_id) is None:
+        return ""
+    return state
+
+
+def _started_job_alive(redis: Redis, target_id: int, job_id: str, now: dt.datetime) -> bool:
+    holder = _holder_alive(redis, target_id)
+    if holder is not None:
+        return holder
+    try:
+        started = jobs.fetch(job_id, redis).started_at
+    except NoSuchJobError:
+        return False
+    # Without a lock: alive only if it started moments ago (it takes the lock first thing).
+    return started is not None and now - started.replace(tzinfo=None) < STALE_RUN
+
+
+def resume_dead_runs() -> int:
+    """Queue a new run for every run that died (its worker process killed, its job lost with
+    Redis); return how many. Cheap: runs every few seconds."""
+    settings = context.settings()
+    with connected():
+        return _resume_dead_runs(_redis(settings), utcnow())
+
+
+def _resume_dead_runs(redis: Redis, now: dt.datetime) -> int:
+    resumed = 0
+    # A job that a killed process took just before its run began (the target still scheduled):
+    # its lock names the process.
+    starting = (
+        PostTarget.select(PostTarget, Post)
+        .join(Post)
+        .where(
+            (PostTarget.status == pub.Status.SCHEDULED)
+            & (Post.status != "draft")
+            & (Post.scheduled_at <= now + 2 * pub.LEAD)
+        )
+    )
+    for target in starting:
+        if _holder_alive(redis, target.id) is False:
+            pub.requeue(redis, target, new_run=True, when=target.post.scheduled_at)
+            resumed += 1
+    running = PostTarget.select().where(
+        (PostTarget.status == pub.Status.PUBLISHING) & PostTarget.phase.in_(pub.RUN_PHASES)
+    )
+    for target in running:
+        holder = _holder_alive(redis, target.id)
+        if holder:
+            continue
+        # Without a lock, the row is trusted over Redis (flushed or restarted under a live
+        # run, which takes its lock back at its next heartbeat): a live run touches it every
+        # BEAT seconds. A lock whose process is gone needs no such wait.
+        if holder is None and now - target.updated_at < STALE_RUN:
+            continue
+        state = _job_alive(redis, pub.publish_job_id(target))
+        if state in ("queued", "scheduled", "deferred"):
+            continue
+        # An upload waiting for a thread of the upload queue: its run is alive.
+        if _job_alive(redis, upload_job_id(target.id, target.attempts)) == "queued":
+            continue
+        pub.requeue(redis, target, new_run=True)
+        resumed += 1
+    return resumed
 
 
 def reconcile() -> dict:
@@ -655,38 +866,26 @@ def reconcile() -> dict:
             .join(Post)
             .where(
                 (PostTarget.status == "scheduled")
-                & (Post.status != "draft")
+                # Drafts and posts awaiting approval never go out on their own.
+                & Post.status.not_in([pub.Status.DRAFT, pub.Status.AWAITING_APPROVAL])
                 & (Post.scheduled_at <= now + RECONCILE_AHEAD)
             )
         )
         for target in due:
-            state = _job_alive(redis, pub.publish_job_id(target))
-            if state in ("", "failed", "stopped", "canceled", "finished"):
+            job_id = pub.publish_job_id(target)
+            state = _job_alive(redis, job_id)
+            # A job "started" on a worker that was killed before its run began stays "started"
+            # (RQ only notices at its timeout): it is dead once its process or its lock is gone.
+            dead = state == "started" and not _started_job_alive(redis, target.id, job_id, now)
+            if dead or state in ("", "failed", "stopped", "canceled", "finished"):
                 pub.requeue(
                     redis,
                     target,
-                    new_run=state in ("failed", "finished"),
+                    new_run=dead or state in ("failed", "finished"),
                     when=target.post.scheduled_at,
                 )
                 done["queued"] += 1
-        running = PostTarget.select().where(
-            (PostTarget.status == pub.Status.PUBLISHING) & PostTarget.phase.in_(pub.RUN_PHASES)
-        )
-        for target in running:
-            # A live run renews its lock and touches its row every 10 s; the row is trusted
-            # over Redis, which may have been flushed or restarted under the run.
-            if now - target.updated_at < STALE_RUN:
-                continue
-            if redis.exists(f"cadence:lock:target:{target.id}"):
-                continue
-            state = _job_alive(redis, pub.publish_job_id(target))
-            if state in ("queued", "scheduled", "deferred"):
-                continue
-            # An upload waiting for a thread of the upload queue: its run is alive.
-            if _job_alive(redis, upload_job_id(target.id, target.attempts)) == "queued":
-                continue
-            pub.requeue(redis, target, new_run=True)
-            done["resumed"] += 1
+        done["resumed"] = _resume_dead_runs(redis, now)
         checking = PostTarget.select().where(pub.AWAITING_NEWS)
         for target in checking:
             if pub.overdue(target, now):

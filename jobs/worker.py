@@ -89,6 +89,7 @@ def _work(redis_url: str, burst: bool) -> None:
         promoter.step()
         promoter.stop()
         worker.work(burst=True)
+        worker.wait_for_jobs()  # quitting on an error leaves them running
         return
     # Every worker promotes due jobs (one at a time, under RQ's scheduler lock) and ticks the
     # periodic work; see jobs.periodic.
@@ -104,9 +105,12 @@ def _work(redis_url: str, burst: bool) -> None:
 def _work_until_stopped(connection: Redis, worker) -> None:
     """Run RQ workers one after another until a stop is requested. RQ's worker quits on a Redis
     error it doesn't retry itself (Redis killed while a job runs; down when the worker
-    registers); a new one takes over after a backoff, so the process outlives Redis restarts."""
+    registers); a new one takes over as soon as Redis answers again (after a backoff when the
+    worker quit with Redis fine), so the process outlives Redis restarts. The jobs the old one
+    started run on, and a stop waits for them too."""
     failures = 0
     current, last = worker, worker  # last: the worker whose signal handlers are installed
+    retired: list = []  # workers that quit with jobs still running on their threads
     while True:
         started = time.monotonic()
         try:
@@ -116,17 +120,34 @@ def _work_until_stopped(connection: Redis, worker) -> None:
             reason = "it quit on an error"
         except RedisError as exc:
             reason = f"Redis: {exc}"
+        if current is not None:
+            retired.append(current)
         if getattr(last, "_stop_requested", False):
-            return
-        failures = 1 if time.monotonic() - started >= HEALTHY_SECONDS else failures + 1
-        delay = _backoff(failures)
+            break
+        if _redis_answers(connection):
+            failures = 1 if time.monotonic() - started >= HEALTHY_SECONDS else failures + 1
+            delay = _backoff(failures)
+        else:
+            delay = 0
         log.warning("RQ worker stopped (%s); starting a new one in %d s", reason, delay)
         deadline = time.monotonic() + delay
-        while time.monotonic() < deadline:
+        # Redis restarting: poll it, and take jobs again the moment it answers.
+        while time.monotonic() < deadline or not _redis_answers(connection):
             if getattr(last, "_stop_requested", False):  # SIGTERM reaches RQ's handler
-                return
+                break
             time.sleep(0.2)
+        if getattr(last, "_stop_requested", False):
+            break
         current = None
+    for old in retired:
+        old.wait_for_jobs()
+
+
+def _redis_answers(connection: Redis) -> bool:
+    try:
+        return bool(connection.ping())
+    except RedisError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:

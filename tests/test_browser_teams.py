@@ -5,14 +5,13 @@ of workspace B sees none of it (404 on A's post address)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.test_browser_composer import real_video, settled
 from tests.test_jobs import run_worker_burst
+from tests.test_publishing import accepted_inits, drive, job_settings  # noqa: F401 - fixture
 from webapp.models import (
     Account,
     Membership,
@@ -49,7 +48,13 @@ def browser_of(chromium, live_server: str, email: str):
 
 
 def test_four_people_share_a_workspace_with_approval(
-    app, live_server, chromium, tiktok, settings, tmp_path
+    app,
+    live_server,
+    chromium,
+    tiktok,
+    settings,
+    job_settings,  # noqa: F811 - the fixture imported above: jobs run here with the app's settings
+    tmp_path,
 ):
     from tests.conftest import make_user
 
@@ -93,8 +98,8 @@ def test_four_people_share_a_workspace_with_approval(
     manager.get_by_role("complementary", name="Main menu").get_by_role(
         "link", name="Settings"
     ).click()
-    manager.get_by_label(re.compile("approval", re.I)).check()
-    manager.get_by_role("button", name=re.compile("Save", re.I)).click()
+    manager.get_by_label("Require approval").check()
+    manager.get_by_role("button", name="Save settings").click()
     expect(manager.get_by_role("status").first).to_be_visible()
     assert Workspace.get_by_id(acme.id).approval_required
 
@@ -112,34 +117,44 @@ def test_four_people_share_a_workspace_with_approval(
     panel.get_by_label("Everyone", exact=True).check()
     settled(editor)
     editor.get_by_role("button", name="Post now").click()
-    editor.wait_for_url(f"{live_server}/w/acme-shoes/posts/**")
+    expect(editor.get_by_text("Sent for approval.")).to_be_visible()
+    expect(editor.get_by_role("link", name="Approvals")).to_have_count(0)  # not an editor's
     post = Post.get()
     assert post.status == "awaiting_approval" and post.workspace_id == acme.id
     assert tiktok.control("state")["inits"] == []
 
-    # Mia approves from the queue: the post is published on the sandbox.
+    # Mia approves from the queue, on the composer panel as Eddie left it, decided afresh.
     manager.get_by_role("complementary", name="Main menu").get_by_role(
         "link", name="Approvals"
     ).click()
-    manager.get_by_role("link", name=re.compile("New season")).click()
-    expect(manager.locator(f"#panel-{account.id}")).to_be_visible()
+    row = manager.locator(f"tr[data-post-id='{post.id}']")
+    expect(row).to_contain_text("Eddie Editor")
+    row.get_by_role("link").click()
+    panel = manager.locator(f"#panel-{account.id}")
+    expect(panel.get_by_label("Everyone", exact=True)).to_be_checked()
+    expect(panel.get_by_label("Everyone", exact=True)).to_be_disabled()  # decided, not edited
+    expect(manager.locator("video.preview-media")).to_be_visible()
+    expect(manager.locator("p.declaration")).to_contain_text("Music Usage Confirmation")
     manager.get_by_role("button", name="Approve").click()
-    manager.wait_for_url(re.compile(r".*/w/acme-shoes/(posts|approvals)/.*"))
-    assert run_worker_burst(settings).returncode == 0
+    expect(manager.get_by_text("Approved and sent for publishing.")).to_be_visible()
     consent = PostEvent.get((PostEvent.post == post.id) & (PostEvent.kind == "consent"))
-    assert consent.data["user_email"] == mia.email
-    for _ in range(20):
-        if PostTarget.get().status == "published":
-            break
-        run_worker_burst(settings)
-    assert PostTarget.get().status == "published"
-    assert len(tiktok.control("state")["publishes"]) == 1
+    assert consent.data["user_email"] == mia.email  # the approver's click is the consent
+
+    # A worker publishes it on the sandbox.
+    result = run_worker_burst(settings)
+    assert result.returncode == 0, result.stderr
+    target = drive(PostTarget.get(PostTarget.post == post.id).id)
+    assert target.status == "published", target.error_message
+    assert len(accepted_inits(tiktok)) == 1
 
     # Vera sees it all, but no button to post, edit, cancel or retry.
     viewer = browser_of(chromium, live_server, vera.email)
     viewer.goto(f"{live_server}/w/acme-shoes/posts/{post.id}")
     expect(viewer.get_by_text("New season, new laces").first).to_be_visible()
-    for name in ("Create Post", "Edit", "Cancel post", "Retry"):
+    expect(viewer.locator("#approval")).to_contain_text("Approved by Mia Manager")
+    expect(viewer.locator("#approval")).to_contain_text("Sent for approval by Eddie Editor")
+    expect(viewer.get_by_role("link", name="Approvals")).to_have_count(0)
+    for name in ("Create Post", "Edit", "Cancel post", "Retry", "Review"):
         expect(viewer.get_by_role("link", name=name, exact=True)).to_have_count(0)
         expect(viewer.get_by_role("button", name=name, exact=True)).to_have_count(0)
     viewer.screenshot(path=str(tmp_path / "viewer-post.png"), full_page=True)

@@ -1,9 +1,9 @@
 """A small `make chaos` inside the suite: posts over sandbox accounts while the sandbox fails,
 slows and drops calls, workers are SIGKILLed, Redis is flushed, and the sandbox is unreachable
 for a few seconds. Every post must end published exactly once or in a final state with its
-reason, as the sandbox's records witness. The Redis and PostgreSQL kills stay in `make chaos`:
-runs lost with Redis wait for the reconciler (45 s stale + its 30 s period), which would double
-this test's time; tests/test_restarts.py checks the web app and a worker across each restart.
+reason, as the sandbox's records witness. The Redis and PostgreSQL kills stay in `make chaos`
+(a private PostgreSQL server would double this test's time); tests/test_restarts.py checks the
+web app and a worker across each restart, tests/test_publishing.py a run across a Redis restart.
 """
 
 from __future__ import annotations

@@ -195,7 +195,11 @@ def test_smtp_greets_before_asking_for_starttls_and_logs_in_only_over_tls(
     smtp_server, certificates, monkeypatch, caplog
 ):
     _configure(monkeypatch, _url("smtp", smtp_server), str(certificates["ca"]))
-    assert mail.send(["maya@example.com"], "A post failed", "Open it in Cadence: https://cadence.example.com/w/main/posts/1\n")
+    assert mail.send(
+        ["maya@example.com"],
+        "A post failed",
+        "Open it in Cadence: https://cadence.example.com/w/main/posts/1\n",
+    )
     in_clear = [line for encrypted, line in smtp_server.lines if not encrypted]
     assert [line.split()[0] for line in in_clear] == ["ehlo", "STARTTLS"]
     assert smtp_server.logins == [(True, USER, PASSWORD)]

@@ -227,6 +227,22 @@ def test_rate_limit_is_shared_and_waits_out_the_window(app):
     assert ratelimit.take(redis, 8, "video_init") == 0  # per account
 
 
+def test_a_call_tiktok_never_served_gives_its_slot_back(app):
+    redis = app.extensions["redis"]
+    for _ in range(6):
+        assert ratelimit.take(redis, 9, "video_init") == 0
+    ratelimit.refund(redis, 9, "video_init")  # the sixth got no answer
+    assert ratelimit.take(redis, 9, "video_init") == 0
+    assert ratelimit.take(redis, 9, "video_init") > 55
+
+
+def test_tiktoks_first_429_in_a_window_is_a_hiccup_the_second_waits_the_window(app):
+    redis = app.extensions["redis"]
+    assert 2 <= ratelimit.refused(redis, 10, "video_init") <= 4
+    assert ratelimit.refused(redis, 10, "video_init") == 61
+    assert ratelimit.refused(redis, 11, "video_init") <= 4  # per account
+
+
 # --- the happy paths ------------------------------------------------------------------------------
 
 
@@ -510,7 +526,7 @@ def test_a_refused_chunk_keeps_tiktoks_error_code(maya, admin, job_settings, san
     assert "HTTP 400, invalid_params" in target.error_message
 
 
-def test_429_at_init_waits_out_the_window_without_a_second_post(
+def test_429_at_init_continues_a_few_seconds_later_without_a_second_post(
     maya, admin, job_settings, sandbox, app
 ):
     _, target = make_post(admin, maya, add_media(admin, job_settings))
@@ -522,10 +538,86 @@ def test_429_at_init_waits_out_the_window_without_a_second_post(
     assert target.status == "publishing" and target.phase == "checking"
     assert target.attempts == 1 and target.publish_id is None
     job = jobs.fetch(publishing.publish_job_id(target), app.extensions["redis"])
-    assert job.get_status() == "scheduled"  # about a minute later
+    assert job.get_status() == "scheduled"
+    # TikTok's first 429 in a minute is a hiccup: the next run comes a few seconds later.
+    assert _scheduled_in(app, job) < 6
     assert accepted_inits(sandbox) == []
     assert drive(target.id).status == "published"
     assert len(accepted_inits(sandbox)) == 1
+
+
+def _scheduled_in(app, job) -> float:
+    registry = ScheduledJobRegistry(queue=jobs.queue(app.extensions["redis"]))
+    when = registry.get_scheduled_time(job)
+    return (when - dt.datetime.now(dt.UTC)).total_seconds()
+
+
+def test_a_second_429_within_the_minute_waits_out_the_window_without_a_second_post(
+    maya, admin, job_settings, sandbox, app
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    init = {"path": "/v2/post/publish/video/init/", "kind": "rate_429"}
+    sandbox.control("faults", {"queue": [init, init]})
+    assert pubjobs.publish_target(target.id).startswith("continues in")
+    assert pubjobs.publish_target(target.id, 1).startswith("continues in")
+    target = PostTarget.get_by_id(target.id)
+    assert target.attempts == 2 and target.publish_id is None
+    job = jobs.fetch(publishing.publish_job_id(target), app.extensions["redis"])
+    assert 55 < _scheduled_in(app, job) <= 61
+    assert accepted_inits(sandbox) == []
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_an_unanswered_init_is_asked_again_within_the_run_and_uses_no_slot(
+    maya, admin, job_settings, sandbox, app
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    init = "/v2/post/publish/video/init/"
+    sandbox.control(
+        "faults",
+        {"queue": [{"path": init, "kind": "error_5xx"}, {"path": init, "kind": "drop"}]},
+    )
+    started = time.monotonic()
+    assert drive(target.id).status == "published"
+    assert time.monotonic() - started < 10  # not the 30 s of a continuation
+    target = PostTarget.get_by_id(target.id)
+    assert target.attempts == 0  # one run: no continuation was queued
+    assert len(accepted_inits(sandbox)) == 1
+    # The two calls TikTok never served gave their slots back: one counted init.
+    redis = app.extensions["redis"]
+    assert redis.zcard(f"cadence:rate:video_init:{maya.id}") == 1
+
+
+def test_a_post_due_during_an_outage_inits_within_seconds_of_its_end(
+    maya, admin, job_settings, sandbox
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    sandbox.control("faults", {"outage_seconds": 4})
+    started = time.monotonic()
+    pubjobs.publish_target(target.id)  # creator_info, then the init: retried through the outage
+    target = PostTarget.get_by_id(target.id)
+    assert target.attempts == 0 and target.publish_id
+    inits = accepted_inits(sandbox)
+    assert len(inits) == 1
+    assert 4 <= time.monotonic() - started < 9
+    assert sandbox.control("faults")["fired"]["outage"] >= 2
+
+
+def test_a_run_held_up_by_the_rate_limit_frees_its_thread_and_continues_when_it_allows(
+    maya, admin, job_settings, sandbox, app
+):
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    redis = app.extensions["redis"]
+    for _ in range(ratelimit.LIMITS["video_init"]):  # other posts of the account took the minute
+        ratelimit.take(redis, maya.id, "video_init")
+    started = time.monotonic()
+    assert pubjobs.publish_target(target.id).startswith("continues in")
+    assert time.monotonic() - started < pubjobs.LIMIT_WAIT + 5  # no thread sleeps a minute
+    target = PostTarget.get_by_id(target.id)
+    job = jobs.fetch(publishing.publish_job_id(target), redis)
+    assert 50 < _scheduled_in(app, job) <= 62  # when the limiter said a slot frees up
+    assert accepted_inits(sandbox) == []
 
 
 def test_slow_status_answers_still_end_published(maya, admin, job_settings, sandbox):
@@ -793,6 +885,106 @@ def test_sigkill_mid_upload_resumes_without_a_second_init(maya, admin, job_setti
     assert publish_of(sandbox, target.publish_id)["received"] == size
 
 
+def test_a_run_whose_worker_was_sigkilled_is_resumed_once_its_process_is_gone(
+    maya, admin, job_settings, sandbox, app
+):
+    job_settings["UPLOAD_CHUNK_BYTES"] = SMALL_CHUNK
+    size = 8 * SMALL_CHUNK + 77
+    post, target = make_post(admin, maya, add_media(admin, job_settings, name="k.mp4", size=size))
+    sandbox.control("faults", {"rates": {"slow": 1.0}, "paths": ["/upload/"], "slow_seconds": 1})
+    redis = app.extensions["redis"]
+    publishing.schedule(post, redis)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker", "--workers", "1"],
+        env=worker_env(job_settings),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = PostTarget.get_by_id(target.id)
+            if row.uploaded_bytes >= 2 * SMALL_CHUNK:
+                break
+            time.sleep(0.2)
+        assert row.phase == "uploading" and row.publish_id
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    sandbox.control("faults", {"rates": {}, "paths": []})
+    # Its lock is still there (15 s to go) and its row was touched moments ago, but its worker
+    # process stopped saying it is alive: the run is resumed as soon as that lapses.
+    assert redis.exists(pubjobs.lock_key(target.id))
+    assert pubjobs.resume_dead_runs() == 0
+    time.sleep(pubjobs.ALIVE_SECONDS + 0.5)
+    assert pubjobs.resume_dead_runs() == 1
+    assert not redis.exists(pubjobs.lock_key(target.id))  # freed for the new run
+    assert PostTarget.get_by_id(target.id).attempts == 1
+    result = run_worker_burst(job_settings)
+    assert result.returncode == 0, result.stderr
+    target = drive(target.id)
+    assert target.status == "published", target.error_message
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_a_run_outlives_a_redis_restart_in_its_thread_and_posts_once(
+    maya, admin, job_settings, sandbox
+):
+    from bench.servers import PrivateRedis
+
+    private = PrivateRedis()
+    job_settings["REDIS_URL"] = private.url
+    try:
+        _, target = make_post(admin, maya, add_media(admin, job_settings))
+        # TikTok is away, so the run is retrying within itself when Redis is killed under it.
+        sandbox.control("faults", {"outage_seconds": 3})
+        outcome = {}
+        runner = threading.Thread(
+            target=lambda: outcome.update(result=pubjobs.publish_target(target.id, 0))
+        )
+        runner.start()
+        time.sleep(1)
+        private.kill()
+        time.sleep(1.5)
+        private.start()  # empty: the run's lock and the rate counts are gone
+        runner.join(60)
+        # Not a failed job left for the reconciler: the same run carried on once Redis answered.
+        assert outcome["result"] == "processing on TikTok"
+        target = PostTarget.get_by_id(target.id)
+        assert target.attempts == 0 and target.publish_id
+        assert drive(target.id).status == "published"
+        assert len(accepted_inits(sandbox)) == 1
+    finally:
+        private.stop()
+
+
+def test_runs_of_a_gone_process_are_resumed_by_the_ticker_once_per_slot_without_a_job_thread(
+    maya, admin, job_settings, app
+):
+    from jobs import periodic
+
+    _, target = make_post(admin, maya, add_media(admin, job_settings))
+    PostTarget.update(status="publishing", phase="checking", updated_at=utcnow()).where(
+        PostTarget.id == target.id
+    ).execute()
+    redis = app.extensions["redis"]
+    # Its lock names a worker process that no longer says it is alive (SIGKILLed).
+    redis.set(pubjobs.lock_key(target.id), "0123456789abcdef.run", ex=pubjobs.LOCK_TTL)
+    threads = periodic.tick_inline(redis, now=2_000_000)
+    assert len(threads) == 1
+    threads[0].join(20)
+    assert periodic.tick_inline(redis, now=2_000_001) == []  # the slot is taken
+    target = PostTarget.get_by_id(target.id)
+    assert target.attempts == 1
+    assert jobs.fetch(publishing.publish_job_id(target), redis).get_status() == "queued"
+    # A run whose process is alive is left alone.
+    redis.set("cadence:alive:fedcba9876543210", 1, ex=pubjobs.ALIVE_SECONDS)
+    redis.set(pubjobs.lock_key(target.id), "fedcba9876543210.run", ex=pubjobs.LOCK_TTL)
+    redis.delete(f"rq:job:{publishing.publish_job_id(target)}")
+    assert pubjobs.resume_dead_runs() == 0
+
+
 def test_redis_flushed_with_posts_scheduled_still_go_out(
     admin_client, maya, admin, job_settings, sandbox, app
 ):
@@ -803,6 +995,25 @@ def test_redis_flushed_with_posts_scheduled_still_go_out(
     redis.flushdb()  # a Redis restart without persistence
     assert pubjobs.reconcile()["queued"] == 1
     assert pubjobs.reconcile()["queued"] == 0  # its job is back: nothing more to queue
+    result = run_worker_burst(job_settings)
+    assert result.returncode == 0, result.stderr
+    assert drive(target.id).status == "published"
+    assert len(accepted_inits(sandbox)) == 1
+
+
+def test_a_job_taken_by_a_worker_killed_before_starting_it_is_queued_again(
+    maya, admin, job_settings, sandbox, app
+):
+    post, target = make_post(admin, maya, add_media(admin, job_settings))
+    redis = app.extensions["redis"]
+    publishing.schedule(post, redis)
+    job_id = publishing.publish_job_id(target)
+    # A worker moved it off the queue and was SIGKILLed before it started it: the job's hash
+    # still says "queued", but it is in no queue, so no worker will ever run it.
+    assert redis.lrem(f"rq:queue:{jobs.QUEUE_NAME}", 0, job_id) == 1
+    assert pubjobs.reconcile()["queued"] == 0  # moments ago: a live worker may be starting it
+    redis.hset(f"rq:job:{job_id}", "enqueued_at", "2020-01-01T00:00:00.000000Z")
+    assert pubjobs.reconcile()["queued"] == 1
     result = run_worker_burst(job_settings)
     assert result.returncode == 0, result.stderr
     assert drive(target.id).status == "published"

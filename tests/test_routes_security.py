@@ -30,6 +30,9 @@ PUBLIC_ENDPOINTS = {
     "public.about",
     "public.privacy",
     "public.terms",
+    # An invitation link is opened by someone who may have no login yet; the unguessable
+    # single-use secret in the URL is what admits them (tests/test_workspaces.py).
+    "invitations.accept",
 }
 # State-changing routes authenticated by something other than a session (TikTok's HMAC signature).
 CSRF_EXEMPT = {"webhooks.tiktok"}

@@ -180,3 +180,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(media.pull_bp)
     app.register_blueprint(accounts.callback_bp)
     app.register_blueprint(workspaces.ws_bp)
+    app.register_blueprint(workspaces.invite_bp)

@@ -25,7 +25,12 @@ from collections.abc import Callable
 
 from redis import Redis
 from rq import Queue, Worker
-from rq.exceptions import DequeueTimeout, DeserializationError, NoSuchJobError
+from rq.exceptions import (
+    DequeueTimeout,
+    DeserializationError,
+    InvalidJobOperation,
+    NoSuchJobError,
+)
 from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
@@ -131,12 +136,11 @@ def enqueue(
         # the new job's, so it goes entirely.
         existing.delete()
         existing = None
-    if existing is not None and existing.get_status(refresh=True) in {
-        "queued",
-        "scheduled",
-        "started",
-        "deferred",
-    }:
+    try:
+        state = existing.get_status(refresh=True) if existing is not None else None
+    except InvalidJobOperation:  # deleted between the two reads: there is none
+        state = None
+    if state in {"queued", "scheduled", "started", "deferred"}:
         return existing
     q = Queue(queue_name, connection=connection, serializer=SERIALIZER)
     if at is not None:
@@ -169,10 +173,10 @@ def drop(connection: Redis, job_id: str) -> None:
     """Remove a queued or scheduled job (it is gone from Redis afterwards); a started one stays."""
     try:
         job = fetch(job_id, connection)
-    except NoSuchJobError:
+        if job.get_status(refresh=False) != "started":
+            job.delete()
+    except (NoSuchJobError, InvalidJobOperation):  # gone meanwhile (another process dropped it)
         return
-    if job.get_status(refresh=False) != "started":
-        job.delete()
 
 
 # --- Job ids and what each job is queued with ---------------------------------------------------
@@ -183,6 +187,7 @@ STATUS_JOB = "jobs.publishing.check_status"
 WEBHOOK_JOB = "jobs.webhooks.handle_event"
 PING_JOB = "jobs.health.ping"
 EMAIL_JOB = "jobs.notifications.email_notification"
+INVITATION_EMAIL_JOB = "jobs.notifications.email_invitation"
 MEDIA_CHECK_JOB = "jobs.media.check_media"
 MEDIA_CONVERT_JOB = "jobs.media.convert_media"
 MOCKUPS_JOB = "jobs.auditkit.build_mockups"
@@ -261,6 +266,23 @@ def enqueue_email(connection: Redis, notification_id: int) -> Job:
         job_timeout=60,
         result_ttl=600,
         failure_ttl=7 * 86400,
+    )
+
+
+def enqueue_invitation_email(connection: Redis, invitation_id: int, link: str) -> Job:
+    """Queue the email carrying an invitation's link. The link's secret is in the job's
+    arguments only while it waits: the job is deleted once it has run (result_ttl 0), and its
+    description names the invitation, not the link."""
+    return enqueue(
+        connection,
+        INVITATION_EMAIL_JOB,
+        invitation_id,
+        link,
+        job_id=f"invitation-email-{invitation_id}",
+        description=f"{INVITATION_EMAIL_JOB}({invitation_id})",
+        job_timeout=60,
+        result_ttl=0,
+        failure_ttl=3600,
     )
 
 
@@ -501,5 +523,8 @@ class ThreadedWorker(SimpleWorker):
                 self._changed.wait(1)
 
     def teardown(self) -> None:
-        self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        if self._stop_requested:
+            self.wait_for_jobs()  # a warm stop: the running jobs end before the worker leaves
+        # Quitting on an error (Redis gone), the jobs run on: a new worker takes new ones at
+        # once (jobs.worker), instead of after the slowest running job.
         super().teardown()

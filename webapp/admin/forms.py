@@ -141,6 +141,37 @@ class UserCreateForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", choices=_choices({"member": "Member", "admin": "Admin"}))
     password = PasswordField("Password")
+    # "" : a workspace of their own, which they manage; else the id of an existing workspace.
+    workspace = SelectField("Workspace", default="", validate_choice=False)
+    workspace_role = SelectField(
+        "Their role in that workspace",
+        choices=_choices({"editor": "Editor", "viewer": "Viewer", "manager": "Manager"}),
+        default="editor",
+        validate_choice=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        """Offer "their own new workspace" and every existing workspace, by name."""
+        super().__init__(*args, **kwargs)
+        from webapp.models import Workspace
+
+        self.workspace.choices = [SelectChoice("", "Their own new workspace")] + [
+            SelectChoice(str(w.id), w.name)
+            for w in Workspace.select(Workspace.id, Workspace.name).order_by(Workspace.name)
+        ]
+
+    def validate_workspace(self, field):
+        """Accept only "their own" or a workspace that exists."""
+        field.data = field.data or ""
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError("Choose one of the workspaces listed, or their own new one.")
+
+    def validate_workspace_role(self, field):
+        """Accept only a workspace role (it matters only for an existing workspace)."""
+        from webapp.workspaces.roles import parse
+
+        if self.workspace.data and parse(field.data or "") is None:
+            raise ValidationError("Choose a role: manager, editor or viewer.")
 
     def validate_email(self, field):
         """Refuse an email that already has a login."""

@@ -25,9 +25,12 @@ from webapp.auditkit import answers, build, inputs, usage
 from webapp.db import db
 from webapp.extensions import get_redis
 from webapp.htmx import wants_partial
-from webapp.models import AppSettings, AuditKit, TikTokService, User
+from webapp.models import AppSettings, AuditKit, TikTokService, User, Workspace
 from webapp.pagination import paginate
 from webapp.people import RuleError, change_role, create_user, set_active
+from webapp.workspaces.members import RuleError as MemberRuleError
+from webapp.workspaces.members import add_member
+from webapp.workspaces.roles import LABELS, parse
 
 
 @bp.route("/")
@@ -111,14 +114,27 @@ def users():
     """List users and create new ones."""
     form = UserCreateForm()
     if form.validate_on_submit():
+        workspace = Workspace.get_or_none(Workspace.id == int(form.workspace.data or 0))
         try:
-            user = create_user(
-                form.email.data, form.password.data, role=form.role.data, name=form.name.data or ""
-            )
-        except RuleError as exc:
+            with db.atomic():  # the login and its membership, or neither
+                user = create_user(
+                    form.email.data,
+                    form.password.data,
+                    role=form.role.data,
+                    name=form.name.data or "",
+                    personal_workspace=workspace is None,
+                )
+                if workspace is not None:
+                    add_member(workspace, user, form.workspace_role.data)
+        except (RuleError, MemberRuleError) as exc:
             form.email.errors = [*form.email.errors, str(exc)]
         else:
-            flash(f"{user.email} can now sign in.", "success")
+            where = (
+                f"“{workspace.name}” as {LABELS[parse(form.workspace_role.data)].lower()}"
+                if workspace is not None
+                else "their own new workspace"
+            )
+            flash(f"{user.email} can now sign in, to {where}.", "success")
             return redirect(url_for("admin.users"), code=303)
     return _users_page(form), 400 if form.errors else 200
 

@@ -75,7 +75,8 @@ def from_post(post, zone) -> MultiDict:
     )
     if post.cover_timestamp_ms is not None:
         form["cover_timestamp_ms"] = str(post.cover_timestamp_ms)
-    if post.scheduled_at and post.status == "scheduled":
+    # A draft has a time only when a manager sent it back: it keeps the time asked for.
+    if post.scheduled_at and post.status in ("draft", "scheduled", "awaiting_approval"):
         local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
         form["schedule_at"] = local.strftime("%Y-%m-%dT%H:%M")
     for link in post.media_links.order_by(PostMediaOrder.position):

@@ -6,16 +6,16 @@ render; nothing here reads the request."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app
 from redis.exceptions import RedisError
 
 from webapp import publishing
 from webapp.composer.creators import creator_for
-from webapp.composer.form import ComposerInput, from_post
-from webapp.db import db
+from webapp.composer.form import ComposerInput, from_post, parse
 from webapp.extensions import get_redis
 from webapp.models import (
     Account,
@@ -112,8 +112,9 @@ def only_connected_account(workspace: Workspace) -> Account | None:
     return connected[0] if len(connected) == 1 else None
 
 
-def compose(data: ComposerInput, user: User, workspace: Workspace) -> dict:
-    """Decide every selected account's panel and the page's overall state."""
+def compose(data: ComposerInput, user: User, workspace: Workspace, *, fresh: bool = False) -> dict:
+    """Decide every selected account's panel and the page's overall state (fresh: ask TikTok
+    for creator info again instead of the minute's cached answer)."""
     service = TikTokService.load()
     settings = AppSettings.load()
     accounts = postable_accounts(workspace)
@@ -140,7 +141,7 @@ def compose(data: ComposerInput, user: User, workspace: Workspace) -> dict:
         creator, problem = (
             (None, "TikTok isn't set up yet.")
             if client is None
-            else creator_for(account, client=client, redis=get_redis())
+            else creator_for(account, client=client, redis=get_redis(), fresh=fresh)
         )
         decision = decide(
             creator=creator,
@@ -281,13 +282,20 @@ class Submission:
     post: Post | None = None
     reasons: list[str] = field(default_factory=list)
     started_meanwhile: bool = False
+    awaiting: bool = False  # saved for a manager's approval: nothing queued
 
 
 def submit(
-    data: ComposerInput, user: User, workspace: Workspace, existing: Post | None
+    data: ComposerInput,
+    user: User,
+    workspace: Workspace,
+    existing: Post | None,
+    role=None,
 ) -> Submission:
     """Run the same decision once more; refuse with reasons, or save the post with everyone's
-    consent and queue it (a draft is only saved)."""
+    consent and queue it (a draft is only saved). Where the workspace requires approval, an
+    editor's Post now / Schedule is saved awaiting a manager instead (role: the person's role
+    in the workspace)."""
     if not data.action:
         data.action = "save_draft"
     context = compose(data, user, workspace)
@@ -309,10 +317,13 @@ def submit(
             publishing.unschedule(existing, redis)
         except RedisError:
             log.warning("could not drop the queued jobs of post %s", existing.id)
+    awaiting = data.action != "save_draft" and publishing.needs_approval(workspace, role)
     try:
-        post = _save(data, context, when, existing, user, workspace)
+        post = _save(data, context, when, existing, user, workspace, awaiting=awaiting)
     except StartedMeanwhile:
         return Submission(context, post=existing, started_meanwhile=True)
+    if awaiting:
+        return Submission(context, post=post, awaiting=True)
     if data.action != "save_draft":
         try:
             publishing.schedule(post, redis)
@@ -329,10 +340,14 @@ def _save(
     existing: Post | None,
     user: User,
     workspace: Workspace,
+    *,
+    awaiting: bool = False,
 ) -> Post:
     draft = data.action == "save_draft"
+    was_awaiting = existing is not None and existing.status == publishing.Status.AWAITING_APPROVAL
     now = utcnow()
-    with db.atomic():
+    # publishing's transaction: the approval request's emails leave once this commits.
+    with publishing.transaction():
         post = existing or Post(author=user.id, workspace=workspace.id)
         if existing is not None:
             # An edit replaces what was chosen; the post keeps its id and its timeline.
@@ -347,6 +362,20 @@ def _save(
         post.status = "draft" if draft else "scheduled"
         post.scheduled_at = when
         post.consent_at = None if draft else now
+        # Any edit needs approving again where approval applies (submit_for_approval below);
+        # an earlier approval never vouches for what changed since. A manager who posts a
+        # submitted post from the composer approves it by doing so.
+        approves = was_awaiting and not draft and not awaiting
+        post.approved_by = user.id if approves else None
+        post.approved_at = now if approves else None
+        if not draft:
+            post.review_note = ""
+        if awaiting:
+            # Nobody consented to sending yet: the approver's click will be the consent. A post
+            # asked for "now" has no time; it goes when approved.
+            post.status = publishing.Status.AWAITING_APPROVAL
+            post.scheduled_at = when if data.action == "schedule" else None
+            post.consent_at = None
         post.save()
         for position, media in enumerate(context["chosen_media"]):
             PostMedia.create(post=post, media=media, position=position)
@@ -354,22 +383,61 @@ def _save(
         decided = {a.id: d for a, d in context["panels"]}
         chosen = {i: data.choices[i] for i in data.account_ids if i in mine}
         for target in publishing.replace_targets(post, chosen, post.status):
-            account_id = target.account_id
-            if not draft:
-                decision = decided[account_id]
-                PostEvent.create(
-                    post=post,
-                    target=target,
-                    kind="consent",
-                    data={
-                        "user_id": user.id,
-                        "user_email": user.email,
-                        "at": now.isoformat(),
-                        "action": data.action,
-                        "declaration": decision.declaration,
-                        "post_info": decision.post_info,
-                        "share_type": decision.share_type,
-                    },
-                    message=f"{user.display_name} confirmed: “{decision.declaration}”",
+            if not draft and not awaiting:
+                publishing.record_consent(
+                    post, target, user, data.action, decided[target.account_id], now
                 )
+        if awaiting:
+            publishing.submit_for_approval(post, user)
     return post
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+
+def review(post: Post, user: User, workspace: Workspace) -> dict:
+    """Return the composer's context for a post awaiting approval, decided afresh (creator info
+    fetched again) from the choices its author saved: the panel exactly as they saw it."""
+    return compose(parse(from_post_args(post, user)), user, workspace, fresh=True)
+
+
+def seen_token(post: Post) -> str:
+    """Return a digest of everything the review page shows of post (its composer form, its
+    time), so an approval can tell the post is still the one the approver saw."""
+    form = from_post(post, dt.UTC)
+    shown = sorted((key, value) for key in form for value in form.getlist(key))
+    shown.append(("scheduled_at", str(post.scheduled_at)))
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+
+
+def approve(
+    post: Post, approver: User, workspace: Workspace, new_time: str, seen: str | None = None
+) -> Submission:
+    """Run the composer's decision once more for post; refuse with reasons (TikTok's rules, a
+    passed time without a new one, a bad new time, an edit since the approver looked), or
+    approve it with the approver's consent and queue it (new_time: the local time typed, '' to
+    keep the one asked for; seen: seen_token() of the page the approver saw)."""
+    context = review(post, approver, workspace)
+    reasons = list(context["reasons"])
+    if seen is not None and seen != seen_token(post):
+        reasons.append(
+            "The author changed this post after you opened it: look at it again, then approve."
+        )
+    when = None
+    if new_time.strip():
+        typed = replace(context["data"], schedule_at=new_time.strip(), action="schedule")
+        when, problem = schedule_time(typed, context["zone"])
+        if problem:
+            reasons.append(problem)
+    elif post.missed:
+        reasons.append(publishing.MISSED_REFUSAL)
+    if not reasons:
+        decisions = {account.id: decision for account, decision in context["panels"]}
+        try:
+            post = publishing.approve(post, approver, decisions, new_time=when, redis=get_redis())
+        except publishing.ApprovalRefused as refused:
+            reasons.append(str(refused))
+    if reasons:
+        context.update(reasons=reasons, allowed=False, refused=True)
+        return Submission(context, post=post, reasons=reasons)
+    return Submission(context, post=post)

@@ -9,7 +9,7 @@ import hashlib
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp import htmx
+from webapp import htmx, publishing
 from webapp.composer import bp, posting
 from webapp.composer.form import parse
 from webapp.media.storage import cover_frames
@@ -29,6 +29,16 @@ def keep_key(state) -> str:
     which hx-sync guarantees are the latest (any later change would have aborted that check).
     """
     return hashlib.sha256(repr(state).encode()).hexdigest()[:12]
+
+
+@bp.context_processor
+def approval_note() -> dict:
+    """Tell the composer's templates whether this person's posts wait for a manager."""
+    workspace = g.get("workspace")
+    return {
+        "approval_needed": workspace is not None
+        and publishing.needs_approval(workspace, g.get("role"))
+    }
 
 
 @bp.route("/", methods=["GET"])
@@ -59,9 +69,12 @@ def _editable(post_id: int):
 @requires(Can.EDIT)
 def edit(post_id: int):
     """Reopen a draft, or a scheduled post that hasn't started publishing, in the composer."""
-    data = parse(posting.from_post_args(_editable(post_id), current_user))
+    post = _editable(post_id)
+    data = parse(posting.from_post_args(post, current_user))
     return render_template(
-        "composer/create.html", **posting.compose(data, current_user, g.workspace)
+        "composer/create.html",
+        review_note=post.review_note if post.status == "draft" else "",
+        **posting.compose(data, current_user, g.workspace),
     )
 
 
@@ -115,14 +128,16 @@ def submit():
     """Refuse (422, the page with its reasons) or record the post and everyone's consent."""
     data = parse(request.form)
     existing = _editable(data.post_id) if data.post_id is not None else None
-    done = posting.submit(data, current_user, g.workspace, existing)
+    done = posting.submit(data, current_user, g.workspace, existing, role=g.role)
     if done.reasons:
         return render_template("composer/create.html", **done.context), 422
     post = done.post
     if done.started_meanwhile:
         flash("This post started publishing meanwhile, so it can no longer be edited.", "error")
         return redirect(url_for("posts.detail", post_id=post.id), code=303)
-    if data.action == "save_draft":
+    if done.awaiting:
+        flash(_sent_for_approval(post, done.context["zone"]), "success")
+    elif data.action == "save_draft":
         flash("Draft saved.", "success")
     elif data.action == "schedule":
         zone = done.context["zone"]
@@ -133,3 +148,11 @@ def submit():
     if post.status == "draft":
         return redirect(url_for("posts.index", status="drafts"), code=303)
     return redirect(url_for("posts.detail", post_id=post.id), code=303)
+
+
+def _sent_for_approval(post, zone) -> str:
+    when = "as soon as a manager approves it"
+    if post.scheduled_at is not None:
+        local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
+        when = f"for {local:%Y-%m-%d %H:%M} ({zone.key}) once a manager approves it"
+    return f"Sent for approval. Nothing goes to TikTok until then; it will be posted {when}."

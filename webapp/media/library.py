@@ -17,7 +17,7 @@ from webapp.models import Media, Post, PostMedia
 log = logging.getLogger(__name__)
 
 # Posts in these states still need their media.
-ACTIVE_POSTS = ("draft", "scheduled", "publishing", "needs_attention")
+ACTIVE_POSTS = ("draft", "awaiting_approval", "scheduled", "publishing", "needs_attention")
 
 
 def owned(media_id: int, workspace_id: int) -> Media | None:

@@ -55,8 +55,13 @@ class Post(TimestampedModel):
 
     @property
     def status_label(self) -> str:
-        """Return the status as users read it."""
-        return POST_STATUSES.get(self.status, self.status)
+        """Return the status as users read it ("Missed: …" for an approval whose time passed)."""
+        return states.post_label(self.status, self.scheduled_at)
+
+    @property
+    def missed(self) -> bool:
+        """Tell whether the post awaits approval past the time it asked for."""
+        return states.missed(self.status, self.scheduled_at)
 
 
 class PostMedia(BaseModel):

@@ -20,6 +20,7 @@ from webapp.timezones import to_utc
 # The filters of the Posts list, in menu order: (query value, label, statuses).
 FILTERS = [
     ("", "All", None),
+    ("awaiting_approval", "Awaiting approval", ["awaiting_approval"]),
     ("scheduled", "Scheduled", ["scheduled"]),
     ("publishing", "Publishing", ["publishing"]),
     ("published", "Published", ["published"]),
@@ -67,17 +68,22 @@ def list_page(workspace_id: int, statuses: list[str] | None, older: str | None, 
     if statuses:
         query = query.where(Post.status.in_(statuses))
     page = keyset_page(query, Post.created_at, Post.id, older=older, newer=newer)
+    return page, accounts_of([p.id for p in page.items])
+
+
+def accounts_of(post_ids: list[int]) -> dict[int, list[str]]:
+    """Return, per post, the accounts it goes to as people recognise them (one query)."""
     accounts: dict[int, list[str]] = {}
-    if page.items:
+    if post_ids:
         rows = (
             PostTarget.select(PostTarget.post, Account.username, Account.display_name)
             .join(Account)
-            .where(PostTarget.post.in_([p.id for p in page.items]))
+            .where(PostTarget.post.in_(post_ids))
             .tuples()
         )
         for post_id, username, name in rows:
             accounts.setdefault(post_id, []).append(handle_of(username, name))
-    return page, accounts
+    return accounts
 
 
 def targets_of(post: Post) -> list[PostTarget]:

@@ -83,24 +83,36 @@ def record(target: PostTarget, kind: str, message: str, data: dict | None = None
     PostEvent.create(post=target.post_id, target=target.id, kind=kind, message=message, data=data)
 
 
-def notify_people(target: PostTarget, kind: str, message: str) -> None:
-    """Tell the post's author and the workspace's managers in the app; email them after
-    commit."""
-    from webapp.addresses import in_workspace
-    from webapp.models import Workspace
-    from webapp.workspaces.members import managers_of
+def record_post(post_id: int, kind: str, message: str, data: dict | None = None) -> None:
+    """Add a line about the whole post (not one of its accounts) to its timeline."""
+    PostEvent.create(post=post_id, kind=kind, message=message, data=data)
 
-    post = target.post
-    workspace = Workspace.get_by_id(post.workspace_id)
-    link = in_workspace(workspace.slug, f"/posts/{target.post_id}")
-    ids = [post.author_id, *managers_of(workspace.id)]
-    people = {u.id: u for u in User.select().where(User.id.in_(ids))}
+
+def notify_users(workspace, user_ids, kind: str, message: str, path: str) -> None:
+    """Tell these people of the workspace in the app, linking to path within it (e.g.
+    "/posts/12"); email them after commit."""
+    from webapp.addresses import in_workspace
+
+    link = in_workspace(workspace.slug, path)
+    people = {u.id: u for u in User.select().where(User.id.in_(list(user_ids)))}
     for user_id, user in people.items():
         note = Notification.create(
             user=user_id, workspace=workspace.id, kind=kind, message=message, link=link
         )
         if mail.enabled() and user.is_active:
             _after_commit(lambda nid=note.id: tasks.enqueue_email(tasks.connection(), nid))
+
+
+def notify_people(target: PostTarget, kind: str, message: str) -> None:
+    """Tell the post's author and the workspace's managers in the app; email them after
+    commit."""
+    from webapp.models import Workspace
+    from webapp.workspaces.members import managers_of
+
+    post = target.post
+    workspace = Workspace.get_by_id(post.workspace_id)
+    ids = [post.author_id, *managers_of(workspace.id)]
+    notify_users(workspace, ids, kind, message, f"/posts/{target.post_id}")
 
 
 def sync_post(post_id: int) -> str:
@@ -110,7 +122,7 @@ def sync_post(post_id: int) -> str:
     ]
     post = Post.get_by_id(post_id)
     status = post_status(statuses)
-    if status is None or post.status == Status.DRAFT:
+    if status is None or post.status in (Status.DRAFT, Status.AWAITING_APPROVAL):
         return post.status
     if status != post.status:
         Post.update(status=status, updated_at=utcnow()).where(Post.id == post_id).execute()
@@ -141,7 +153,15 @@ def change(target_id: int, run: int | None = None, where_status=None, **fields) 
 
 
 def start_run(target_id: int, run: int) -> int:
-    """scheduled → publishing (checking), for run `run`; 0 when the target changed meanwhile."""
+    """scheduled → publishing (checking), for run `run`; 0 when the target changed meanwhile
+    or its post awaits approval (never published without it)."""
+    waiting = (
+        PostTarget.select(PostTarget.id)
+        .join(Post)
+        .where((PostTarget.id == target_id) & (Post.status == Status.AWAITING_APPROVAL))
+    )
+    if waiting.exists():
+        return 0
     return change(
         target_id, run, [Status.SCHEDULED], status=Status.PUBLISHING, phase=Phase.CHECKING
     )

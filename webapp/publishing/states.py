@@ -1,10 +1,12 @@
 """The statuses and phases of posts and post targets, and the rules that read them.
 
-A target moves scheduled → publishing (phase checking → initializing → uploading → processing)
-→ published | inbox | needs_attention | failed | unconfirmed, or → cancelled; a published public
-post may stay in phase "moderation" until TikTok gives its public id. Status changes only move
-forward, so a status poll and a webhook carrying the same news can arrive in any order. The
-values are the strings stored in the database. This module imports no model: the models read it.
+A post waiting for a manager's approval (and its targets) is "awaiting_approval": nothing of it
+is queued, and approving it moves it to scheduled. A target moves scheduled → publishing (phase
+checking → initializing → uploading → processing) → published | inbox | needs_attention |
+failed | unconfirmed, or → cancelled; a published public post may stay in phase "moderation"
+until TikTok gives its public id. Status changes only move forward, so a status poll and a
+webhook carrying the same news can arrive in any order. The values are the strings stored in
+the database. This module imports no model: the models read it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class Status(StrEnum):
     """The status of a post or of one of its targets."""
 
     DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
     SCHEDULED = "scheduled"
     PUBLISHING = "publishing"
     PUBLISHED = "published"
@@ -40,6 +43,7 @@ class Phase(StrEnum):
 
 LABELS = {
     Status.DRAFT: "Draft",
+    Status.AWAITING_APPROVAL: "Awaiting approval",
     Status.SCHEDULED: "Scheduled",
     Status.PUBLISHING: "Publishing",
     Status.PUBLISHED: "Published",
@@ -52,6 +56,7 @@ LABELS = {
 PUBLISHED_SELF_ONLY = "Published (only you can see it)"
 INBOX_LABEL = "Sent to your TikTok inbox: open the TikTok app to finish"
 UNCONFIRMED_LABEL = "Unconfirmed: check your TikTok profile before posting again"
+MISSED_LABEL = "Missed: approve with a new time"
 
 # A target in one of these is finished: nothing more will be sent for it.
 FINAL_STATUSES = (
@@ -66,7 +71,7 @@ FINAL_STATUSES = (
 # receive its public id).
 CLOSED_STATUSES = (Status.FAILED, Status.NEEDS_ATTENTION, Status.CANCELLED, Status.INBOX)
 # A post (or target) in one of these may still be edited or replaced: nobody started it.
-EDITABLE = (Status.DRAFT, Status.SCHEDULED)
+EDITABLE = (Status.DRAFT, Status.AWAITING_APPROVAL, Status.SCHEDULED)
 # Targets that count against an account's daily posts.
 LIVE = (Status.SCHEDULED, Status.PUBLISHING, Status.PUBLISHED)
 # Phases of a run that a worker is carrying (the reconciler resumes them when the run died).
@@ -78,6 +83,7 @@ POST_STATUS_ORDER = (
     Status.UNCONFIRMED,
     Status.PUBLISHING,
     Status.SCHEDULED,
+    Status.AWAITING_APPROVAL,
 )
 
 # How long Cadence follows a publish TikTok hasn't confirmed (and a public post's missing link).
@@ -151,4 +157,21 @@ def target_label(status: str, privacy_level: str | None) -> str:
         return INBOX_LABEL
     if status == Status.UNCONFIRMED:
         return UNCONFIRMED_LABEL
+    return LABELS.get(status, status)
+
+
+def missed(status: str, scheduled_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """Tell whether a post awaiting approval has passed the time it asked for: it never goes out
+    late on its own, only once approved with a new time (a post asked for "now" has no time)."""
+    return (
+        status == Status.AWAITING_APPROVAL
+        and scheduled_at is not None
+        and scheduled_at <= (now or _now())
+    )
+
+
+def post_label(status: str, scheduled_at: dt.datetime | None = None) -> str:
+    """Return a post's status as users read it (a missed approval says what to do)."""
+    if missed(status, scheduled_at):
+        return MISSED_LABEL
     return LABELS.get(status, status)

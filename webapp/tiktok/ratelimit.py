@@ -5,6 +5,8 @@ script) is at least as strict as TikTok's, so normal operation never meets a 429
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 import uuid
 
@@ -43,11 +45,53 @@ class RateLimited(Exception):
         self.wait = wait
 
 
+def _key(account_id: int, endpoint: str) -> str:
+    return f"cadence:rate:{endpoint}:{account_id}"
+
+
 def take(redis: redis_lib.Redis, account_id: int, endpoint: str) -> float:
     """Count one call if the limit allows it (return 0), else return the seconds to wait."""
-    key = f"cadence:rate:{endpoint}:{account_id}"
-    wait_ms = redis.eval(_SCRIPT, 1, key, WINDOW_MS, LIMITS[endpoint], uuid.uuid4().hex)
+    wait_ms = redis.eval(
+        _SCRIPT, 1, _key(account_id, endpoint), WINDOW_MS, LIMITS[endpoint], _last.new()
+    )
     return int(wait_ms) / 1000
+
+
+class _Last(threading.local):
+    """The member this thread last counted, per thread, so a call TikTok never served can be
+    given back (refund) without a token passed around."""
+
+    member = ""
+
+    def new(self) -> str:
+        self.member = uuid.uuid4().hex
+        return self.member
+
+
+_last = _Last()
+
+
+def refund(redis: redis_lib.Redis, account_id: int, endpoint: str) -> None:
+    """Give back the call this thread counted last: TikTok never served it (no answer at all,
+    or a 5xx), so it can't count against TikTok's limit, and retrying must not starve the
+    account's next posts of their slots."""
+    if _last.member:
+        redis.zrem(_key(account_id, endpoint), _last.member)
+        _last.member = ""
+
+
+# A 429 although the count above says the call was allowed: TikTok counts differently for a
+# moment (or hiccupped). The first one per account and endpoint in a window is retried after
+# a few seconds; another within the window waits the whole window out.
+HICCUP_SECONDS = (2.0, 4.0)
+
+
+def refused(redis: redis_lib.Redis, account_id: int, endpoint: str) -> float:
+    """Record TikTok's 429 for a call; return the seconds to wait before asking again."""
+    key = f"cadence:rate429:{endpoint}:{account_id}"
+    if redis.set(key, 1, nx=True, px=WINDOW_MS):
+        return random.uniform(*HICCUP_SECONDS)
+    return WINDOW_MS / 1000
 
 
 def acquire(

@@ -14,6 +14,8 @@ require_login(bp)
 # Pages of one workspace: its members, invitations and settings.
 ws_bp = Blueprint("workspace", __name__, url_prefix=WORKSPACE_PREFIX)
 require_login(ws_bp)
+# The invitation links, opened by people who may not have a login yet (no sign-in required).
+invite_bp = Blueprint("invitations", __name__)
 
-# Importing the view module registers its routes on bp.
+# Importing the view module registers its routes on the blueprints.
 from webapp.workspaces import views  # noqa: E402,F401
