@@ -37,7 +37,9 @@ from webapp.media.storage import frame_path, store
 from webapp.mediafacts import probe
 from webapp.models import (
     Account,
+    Invitation,
     Media,
+    Membership,
     Notification,
     Post,
     PostEvent,
@@ -47,6 +49,7 @@ from webapp.models import (
     Workspace,
     utcnow,
 )
+from webapp.workspaces import invitations
 
 # Alice's words start with a tag found nowhere else, so even a shortened caption gives her away.
 TAG = "zq4417"
@@ -54,7 +57,19 @@ CAPTION = f"{TAG} Alice's private caption"
 MEDIA_NAME = f"{TAG}-holiday.mp4"
 NOTICE = f"{TAG} Alice-only notice"
 # Rows a stranger's request must leave exactly as they were (the singletons are installation-wide).
-OWNED_TABLES = [User, Account, Media, Post, PostMedia, PostTarget, PostEvent, Notification]
+OWNED_TABLES = [
+    User,
+    Workspace,
+    Membership,
+    Invitation,
+    Account,
+    Media,
+    Post,
+    PostMedia,
+    PostTarget,
+    PostEvent,
+    Notification,
+]
 
 
 @dataclass
@@ -69,6 +84,7 @@ class Holdings:
     post: Post
     target: PostTarget
     frame_ms: int
+    invitation: Invitation | None = None  # an open invitation to the workspace
 
 
 @dataclass
@@ -93,7 +109,9 @@ OWNED_ARGS = {
     "post_id": lambda h: h.post.id,
     "target_id": lambda h: h.target.id,
     "media_id": lambda h: h.media.id,
-    "user_id": lambda h: h.user.id,  # admin-only routes: members are refused outright
+    # A member of the workspace (her role, removing her); admin routes refuse members outright.
+    "user_id": lambda h: h.user.id,
+    "invitation_id": lambda h: h.invitation.id,
 }
 # Route arguments that name nothing a member owns: a value that makes the route work for Alice.
 PLAIN_ARGS = {
@@ -116,6 +134,9 @@ EXEMPT = {
     # A signed, expiring, unguessable address for TikTok's PULL_FROM_URL; no session at all
     # (the signature is tested in test_publishing).
     "pull.serve": "signed capability URL",
+    # An invitation's unguessable single-use secret admits whoever holds it, signed in or not
+    # (expired, used and tampered links: tests/test_workspaces.py).
+    "invitations.accept": "single-use invitation secret",
 }
 # Documented exception: instance admins act as managers in every workspace
 # (webapp.workspaces.members.role_of), so they open everything of Alice's in her workspace;
@@ -224,7 +245,11 @@ def _holdings(app, user, client, footage, *, creator: str, name: str, caption: s
     post, target = make_post(user, account, media, caption=caption)
     post.scheduled_at = utcnow() + dt.timedelta(days=300)  # far off: nothing picks it up
     post.save()
-    return Holdings(user, workspace.slug, account, media, post, target, frame_ms)
+    with app.app_context():
+        invited = invitations.invite(workspace, f"guest-of-{creator}@example.com", "viewer", user)
+    return Holdings(
+        user, workspace.slug, account, media, post, target, frame_ms, invited.invitation
+    )
 
 
 @pytest.fixture
@@ -324,16 +349,19 @@ def test_the_map_has_owned_object_routes():
 def test_another_member_is_refused_and_changes_nothing(world, rule):
     addresses = _addresses(rule, world)
     bob = world.bob_client
+    bob_ws = Workspace.get_by_id(home(User.get(User.email == "bob@example.com"))).slug
     token = csrf_token(bob, "/")
     before = _snapshot(world)
     secrets = _alice_data(world)
     # Admin routes refuse members outright; everything else looks like it doesn't exist.
     refusal = 403 if rule.endpoint.startswith("admin.") else 404
+    outside = NOT_FOUND_AS.get(rule.endpoint, refusal)  # his own workspace, her ids
     for url in addresses:
         for method in _methods(rule):
             data = {"csrf_token": token} if method in STATE_CHANGING else None
             reply = _send(bob, url, method, data=data)
-            assert reply.status_code == refusal, (method, url, reply.status_code)
+            expected = outside if url.startswith(f"/w/{bob_ws}/") else refusal
+            assert reply.status_code == expected, (method, url, reply.status_code)
             seen = reply.get_data() + str(reply.headers).encode("latin-1")
             assert not [s for s in secrets if s in seen], (method, url)
     assert _snapshot(world) == before, f"{rule.endpoint}: Bob's requests changed Alice's data"
@@ -350,10 +378,27 @@ def test_another_member_is_refused_and_changes_nothing(world, rule):
             assert reply.get_data(), addresses[0]
 
 
+# Statuses that still show the view ran for Alice on her own address (it found what it names).
+ALICE_ALSO = {
+    "workspace.member_role": {422},  # an empty form: the page asks her to choose a role
+    "workspace.member_remove": {409},  # she is her workspace's only manager: refused, with why
+    "workspace.delete": {409},  # it has a connected account and a scheduled post: refused
+}
+# Routes that refuse another workspace's object with something other than 404, and why that
+# tells Bob nothing: the answer is the same for an id that doesn't exist.
+NOT_FOUND_AS = {
+    # "This invitation is no longer open" for any id not open in this workspace: another
+    # workspace's, a used or expired one, or none at all (webapp.workspaces.invitations.revoke).
+    "workspace.invitation_revoke": 422,
+}
+
+
 def _works_for_alice(rule) -> set[int]:
     """Return the statuses that show rule's view ran for Alice with her own things."""
     if rule.endpoint in LEGACY_REST:
         return {302, 307}  # led into her workspace
+    if rule.endpoint in ALICE_ALSO:
+        return {200, 303} | ALICE_ALSO[rule.endpoint]
     if _owned(rule) == ["ws"]:
         # Only the workspace is named: an empty form is refused by the view itself (400, 422),
         # and connecting sends her on to TikTok (302); a refusal by role would be 403.

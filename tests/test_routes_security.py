@@ -578,6 +578,7 @@ RQ_NAMES_ALLOWED = {
     "rq.exceptions.DeserializationError",
     "rq.registry.FailedJobRegistry",
     "rq.registry.ScheduledJobRegistry",
+    "rq.exceptions.InvalidJobOperation",  # an exception to catch; builds nothing
     "rq.job.Job",  # a type in annotations; Job.fetch/create are refused below
 }
 RQ_CONSTRUCTORS = {"Queue", "Worker", "SimpleWorker", "RQScheduler", "Scheduler", "Job"}
