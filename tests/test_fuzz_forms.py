@@ -1,5 +1,5 @@
 """Fuzz every form that writes with hypothesis: the composer, the Admin Console, the Audit Kit,
-the workspace pages (WORKSPACE_FORMS).
+the workspace pages (WORKSPACE_FORMS; the approval decision is in tests/test_fuzz_approval.py).
 
 Whatever is sent (hostile text, odd numbers, missing or repeated fields, other people's ids),
 the server never fails (no 5xx, no stack trace, nothing unescaped), a refused submission saves
