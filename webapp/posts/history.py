@@ -141,6 +141,8 @@ def calendar_days(
         post = CalendarPost(*row)
         local = post.scheduled_at.replace(tzinfo=dt.UTC).astimezone(zone)
         by_day.setdefault(local.date(), []).append((local, post))
+    for posts in by_day.values():
+        posts.sort(key=lambda pair: (pair[0], pair[1].id))  # the database's order isn't promised
     more: dict[dt.date, int] = {}
     full = [(day, lo, hi) for day, lo, hi in ranges if len(by_day.get(day, ())) > per_day]
     counts = value_per_range(
