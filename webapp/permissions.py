@@ -121,7 +121,10 @@ def init_app(app: Flask) -> None:
         if "ws" in values:
             return
         if endpoint not in expecting:
-            expecting[endpoint] = app.url_map.is_endpoint_expecting(endpoint, "ws")
+            try:
+                expecting[endpoint] = app.url_map.is_endpoint_expecting(endpoint, "ws")
+            except KeyError:  # no such endpoint: url_for raises its own BuildError next
+                return
         if not expecting[endpoint]:
             return
         workspace = link_workspace()
