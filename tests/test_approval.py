@@ -4,6 +4,7 @@ queued), the manager approves (their click is the consent) or sends it back with
 edit after approval needs approving again, a missed time needs a new one, and only managers
 decide."""
 
+# ruff: noqa: F811 - tests take the publishing tests' fixtures (imported below) by name
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,16 @@ from jobs import publishing as pubjobs
 from tests import accounts_flow as flow
 from tests.conftest import WorkspaceClient, csrf_token, home, login, make_user
 from tests.test_jobs import run_worker_burst
-from tests.test_publishing import accepted_inits, drive, video_file
+
+# job_settings (jobs run here with the app's settings) and service (the sandbox as an audited
+# app) are the publishing tests' fixtures.
+from tests.test_publishing import (  # noqa: F401 - fixtures among them
+    accepted_inits,
+    drive,
+    job_settings,
+    service,
+    video_file,
+)
 from webapp import publishing
 from webapp.models import (
     Account,
@@ -27,31 +37,11 @@ from webapp.models import (
     Post,
     PostEvent,
     PostTarget,
-    TikTokService,
     Workspace,
     utcnow,
 )
 
 DECLARATION = "By posting, you agree to TikTok's Music Usage Confirmation."
-
-
-@pytest.fixture
-def job_settings(app, monkeypatch):
-    """Let jobs run in this process with the test app's settings (DB, Redis, media root)."""
-    import jobs.context
-
-    settings = dict(app.config)
-    monkeypatch.setattr(jobs.context, "settings", lambda: settings)
-    return settings
-
-
-@pytest.fixture
-def service(tiktok, db):
-    """The sandbox as an audited app (every privacy level offered)."""
-    svc = TikTokService.load()
-    svc.audited = True
-    svc.save()
-    return svc
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.test_browser_composer import real_video, settled
+from tests.test_browser_composer import real_video, settings, settled  # noqa: F401 - fixture
 from tests.test_jobs import run_worker_burst
 from tests.test_publishing import accepted_inits, drive, job_settings  # noqa: F401 - fixture
 from webapp.models import (
@@ -23,16 +23,6 @@ from webapp.models import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def settings(settings, sandbox_server):
-    """Point the app at the sandbox in its config too, so the CSP admits its avatars."""
-    return {
-        **settings,
-        "TIKTOK_AUTH_BASE_URL": sandbox_server.url,
-        "TIKTOK_API_BASE_URL": sandbox_server.url,
-    }
 
 
 def browser_of(chromium, live_server: str, email: str):
@@ -52,7 +42,7 @@ def test_four_people_share_a_workspace_with_approval(
     live_server,
     chromium,
     tiktok,
-    settings,
+    settings,  # noqa: F811 - the composer tests' fixture, imported above (the sandbox in config)
     job_settings,  # noqa: F811 - the fixture imported above: jobs run here with the app's settings
     tmp_path,
 ):
