@@ -3,7 +3,7 @@ shows. A notification about no workspace (the installation) shows in every one."
 
 from __future__ import annotations
 
-from webapp.models import Notification
+from webapp.models import Notification, utcnow
 
 
 def of(user_id: int, workspace_id: int | None):
@@ -16,18 +16,19 @@ def of(user_id: int, workspace_id: int | None):
     return query
 
 
+def _unread(user_id: int, workspace_id: int | None):
+    return of(user_id, workspace_id).where(Notification.read_at.is_null())
+
+
 def unread_count(user_id: int, workspace_id: int | None = None) -> int:
     """Return how many of those notifications the user hasn't read."""
-    return of(user_id, workspace_id).where(Notification.read_at.is_null()).count()
+    return _unread(user_id, workspace_id).count()
 
 
 def mark_read(user_id: int, workspace_id: int | None) -> int:
     """Mark them all read; return how many were unread."""
-    unread = of(user_id, workspace_id).where(Notification.read_at.is_null())
-    from webapp.models import utcnow
-
     return (
         Notification.update(read_at=utcnow())
-        .where(Notification.id.in_(unread.select(Notification.id)))
+        .where(Notification.id.in_(_unread(user_id, workspace_id).select(Notification.id)))
         .execute()
     )
