@@ -35,7 +35,9 @@ def test_typing_not_acceptable_wording_warns_beside_the_text(live_server, page, 
     expect(page.get_by_text("2 phrases are marked beside the text")).to_be_visible()
     assert AuditKit.load().answers_edited.endswith("the accounts our team manages.")
     expect(page.locator("#answers-warnings")).to_contain_text("“internal tool”")
-    # Removing the wording clears the warnings live.
+    # Removing the wording clears the warnings live. The save reloaded the page: wait for htmx to
+    # be listening, or the input event of fill() can land before it is and nothing is checked.
+    page.wait_for_load_state("load")
     editor = page.locator("textarea#answers")
     editor.fill("Brands and creators schedule and publish their TikTok content in one place.")
     expect(page.locator("#answers-warnings")).to_contain_text("No wording that TikTok")
